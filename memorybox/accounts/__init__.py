@@ -1,0 +1,1 @@
+"""People: local authorities, user accounts, roles, sessions and invitations."""

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from memorybox import clock
+from memorybox.db import Base, UTCDateTime
+
+
+class Role(enum.StrEnum):
+    YOUNG_PERSON = "young_person"
+    CARER = "carer"
+    SOCIAL_WORKER = "social_worker"
+    MANAGER = "manager"
+
+    @property
+    def label(self) -> str:
+        return {
+            Role.YOUNG_PERSON: "Young person",
+            Role.CARER: "Foster carer",
+            Role.SOCIAL_WORKER: "Social worker",
+            Role.MANAGER: "Manager",
+        }[self]
+
+
+def _role_enum() -> Enum:
+    return Enum(
+        Role,
+        name="role",
+        native_enum=False,
+        length=20,
+        values_callable=lambda roles: [r.value for r in roles],
+        validate_strings=True,
+    )
+
+
+class Authority(Base):
+    """A local authority: it runs the accounts and records the care relationships."""
+
+    __tablename__ = "authorities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+class User(Base):
+    """A login. Flask-Login's id carries ``session_version`` so bumping it ends other sessions."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[Role] = mapped_column(_role_enum())
+    password_hash: Mapped[str] = mapped_column(String(255))
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    authority: Mapped[Authority] = relationship()
+
+    # Flask-Login protocol
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"
+
+
+class Invitation(Base):
+    """A single-use, expiring invitation. Only a hash of the token is stored."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    display_name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[Role] = mapped_column(_role_enum())
+    child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"), default=None)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+    authority: Mapped[Authority] = relationship()
+
+    @property
+    def is_usable(self) -> bool:
+        return (
+            self.accepted_at is None and self.revoked_at is None and self.expires_at > clock.now()
+        )
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "cancelled"
+        if self.expires_at <= clock.now():
+            return "expired"
+        return "waiting"

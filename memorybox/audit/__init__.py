@@ -1,0 +1,1 @@
+"""The audit trail: who looked at or tried to reach what, and when."""

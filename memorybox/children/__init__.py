@@ -1,0 +1,1 @@
+"""Children and the real care relationships around them: placements and allocations."""

@@ -1,0 +1,159 @@
+"""``flask`` commands: database migrations, the demo seed, invitations, the bin purge."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from memorybox.accounts import services as accounts
+from memorybox.accounts.models import Authority, Role, User
+from memorybox.children import services as children
+from memorybox.children.models import Child
+from memorybox import clock
+from memorybox.db import db
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+DEMO_PASSWORD = "memorybox-demo"  # noqa: S105 - printed for the local demo only
+
+
+def alembic_config(database_url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade_database(database_url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.group("db")
+    def db_group() -> None:
+        """Database migrations (Alembic)."""
+
+    @db_group.command("upgrade")
+    @click.argument("revision", default="head")
+    def db_upgrade(revision: str) -> None:
+        """Bring the database up to date."""
+        url = current_app.config["DATABASE_URL"]
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        upgrade_database(url, revision)
+        click.echo("Database is up to date.")
+
+    @app.cli.command("create-authority")
+    @click.option("--name", required=True, help="For example: Demo Borough Council")
+    @click.option("--slug", required=True, help="A short name, for example: demo")
+    def create_authority(name: str, slug: str) -> None:
+        """Add a local authority (then invite its first manager)."""
+        if db.session.scalar(select(Authority).where(Authority.slug == slug)):
+            raise click.ClickException(f"An authority called {slug!r} already exists.")
+        db.session.add(Authority(name=name, slug=slug))
+        db.session.commit()
+        click.echo(f"Added {name}.")
+
+    @app.cli.command("invite")
+    @click.option("--authority", "slug", required=True, help="The authority's short name")
+    @click.option("--email", required=True)
+    @click.option("--name", "display_name", required=True)
+    @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+    @click.option("--child-id", type=int, default=None, help="For a young person's login")
+    def invite(slug: str, email: str, display_name: str, role: str, child_id: int | None) -> None:
+        """Invite someone. Prints a single-use link; only a hash of it is stored."""
+        authority = db.session.scalar(select(Authority).where(Authority.slug == slug))
+        if authority is None:
+            raise click.ClickException(f"No authority called {slug!r}.")
+        child = db.session.get(Child, child_id) if child_id else None
+        try:
+            issued = accounts.invite(
+                authority=authority,
+                email=email,
+                display_name=display_name,
+                role=Role(role),
+                invited_by=None,
+                days_valid=current_app.config["INVITATION_DAYS"],
+                child=child,
+            )
+        except accounts.InvitationError as exc:
+            raise click.ClickException(str(exc)) from exc
+        base = current_app.config["BASE_URL"]
+        click.echo(f"Send this link to {display_name}. It works once, until {issued.invitation.expires_at:%d %B %Y}:")
+        click.echo(f"{base}/invite#{issued.token}")
+
+    @app.cli.command("seed-demo")
+    def seed_demo() -> None:
+        """Create the demo authority and its sample accounts (safe to run again)."""
+        for line in seed_demo_data():
+            click.echo(line)
+
+    @app.cli.command("purge-bin")
+    def purge_bin() -> None:
+        """Delete for ever what has been in a bin for more than 30 days."""
+        from memorybox.memories import services as memories
+
+        removed = memories.purge_expired_bin(current_app.extensions["memorybox.storage"])
+        click.echo(f"Removed {removed} item(s) from bins.")
+
+
+DEMO_PEOPLE = [
+    ("alex@demo.memorybox.test", "Alex", Role.YOUNG_PERSON),
+    ("jo.carer@demo.memorybox.test", "Jo (foster carer)", Role.CARER),
+    ("sam.sw@demo.memorybox.test", "Sam (social worker)", Role.SOCIAL_WORKER),
+    ("priya.manager@demo.memorybox.test", "Priya (manager)", Role.MANAGER),
+]
+
+
+def seed_demo_data() -> list[str]:
+    """Idempotent: existing demo rows are left as they are."""
+    if current_app.config.get("MEMORYBOX_ENV") == "production":
+        raise click.ClickException("The demo accounts are never created in production.")
+    passwords = current_app.extensions["memorybox.passwords"]
+    authority = db.session.scalar(select(Authority).where(Authority.slug == "demo"))
+    if authority is None:
+        authority = Authority(name="Demo Borough Council", slug="demo")
+        db.session.add(authority)
+        db.session.flush()
+    users: dict[Role, User] = {}
+    for email, name, role in DEMO_PEOPLE:
+        user = accounts.find_user_by_email(email)
+        if user is None:
+            user = User(
+                authority_id=authority.id,
+                email=email,
+                display_name=name,
+                role=role,
+                password_hash=passwords.hash(DEMO_PASSWORD),
+            )
+            db.session.add(user)
+            db.session.flush()
+        users[role] = user
+    child = db.session.scalar(select(Child).where(Child.user_id == users[Role.YOUNG_PERSON].id))
+    if child is None:
+        child = Child(
+            authority_id=authority.id,
+            display_name="Alex",
+            date_of_birth=date(2013, 5, 14),
+            user_id=users[Role.YOUNG_PERSON].id,
+        )
+        db.session.add(child)
+        db.session.flush()
+    db.session.commit()
+    today = clock.today()
+    if not children.placements_of(child):
+        children.place(child, users[Role.CARER], today.replace(day=1), None, users[Role.MANAGER])
+    if not children.allocations_of(child):
+        children.allocate(
+            child, users[Role.SOCIAL_WORKER], today.replace(day=1), None, users[Role.MANAGER]
+        )
+    lines = ["Demo authority ready. Sign in at the address below with any of these:", ""]
+    for email, name, role in DEMO_PEOPLE:
+        lines.append(f"  {role.label:<14} {name:<22} {email:<36} password: {DEMO_PASSWORD}")
+    return lines

@@ -1,0 +1,1 @@
+"""Background work on Huey: SQLite-backed by default, Redis when REDIS_URL is set."""

@@ -1,0 +1,39 @@
+"""The Huey instance the worker (``huey_consumer memorybox.jobs.tasks.huey``) consumes.
+
+Configured from the environment at import, because the consumer imports it without an app.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+
+from memorybox.config import default_instance_path
+
+
+def make_huey(url: str, immediate: bool = False) -> Huey:
+    parsed = urlparse(url)
+    if parsed.scheme in {"redis", "rediss"}:
+        queue: Huey = RedisHuey("memorybox", url=url, immediate=immediate)
+    elif parsed.scheme == "sqlite":
+        path = Path(url.removeprefix("sqlite://"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        queue = SqliteHuey("memorybox", filename=str(path), immediate=immediate)
+    elif parsed.scheme == "memory":
+        queue = MemoryHuey("memorybox", immediate=immediate)
+    else:
+        raise ValueError(f"Unsupported queue URL scheme {parsed.scheme!r}: use sqlite:// or redis://")
+    return queue
+
+
+def queue_url_from_environment() -> str:
+    return os.environ.get(
+        "REDIS_URL",
+        os.environ.get("QUEUE_URL", f"sqlite://{Path(default_instance_path()) / 'queue.sqlite3'}"),
+    )
+
+
+huey = make_huey(queue_url_from_environment())

@@ -1,0 +1,1 @@
+"""Looking inside uploaded files. Processing (renditions, transcoding) plugs in here later."""

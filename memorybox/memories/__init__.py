@@ -1,0 +1,1 @@
+"""The memory box: items a child keeps, suggestions from carers, and the bin."""

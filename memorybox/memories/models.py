@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, Enum, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from memorybox import clock
+from memorybox.accounts.models import User
+from memorybox.children.models import Child
+from memorybox.db import Base, UTCDateTime
+
+
+BIN_DAYS = 30  # how long a deleted item waits in the bin before it is gone for ever
+
+
+class ItemKind(enum.StrEnum):
+    PHOTO = "photo"
+    DOCUMENT = "document"
+    AUDIO = "audio"
+    VIDEO = "video"
+
+    @property
+    def label(self) -> str:
+        return {"photo": "Photo", "document": "Document", "audio": "Sound", "video": "Video"}[
+            self.value
+        ]
+
+
+class ItemStatus(enum.StrEnum):
+    KEPT = "kept"  # in the child's box
+    SUGGESTED = "suggested"  # added by someone else, waiting for the child to decide
+    DECLINED = "declined"  # the child chose not to keep it
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+
+
+class MemoryItem(Base):
+    """One photo, document, sound or video in a child's box.
+
+    The stored object is named by ``storage_backend`` + ``storage_key`` (a generated key,
+    never the uploaded file name). ``deleted_at`` set means the item is in the bin.
+    """
+
+    __tablename__ = "memory_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind, "item_kind"))
+    status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus, "item_status"))
+    title: Mapped[str] = mapped_column(String(120))
+    caption: Mapped[str] = mapped_column(Text(), default="")
+    memory_date: Mapped[date | None] = mapped_column(Date(), default=None)
+    content_type: Mapped[str] = mapped_column(String(80))
+    extension: Mapped[str] = mapped_column(String(10))
+    size_bytes: Mapped[int] = mapped_column(BigInteger())
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_backend: Mapped[str] = mapped_column(String(20))
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    original_name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    child: Mapped[Child] = relationship()
+    added_by: Mapped[User] = relationship()
+
+    @property
+    def in_bin(self) -> bool:
+        return self.deleted_at is not None
+
+    @property
+    def sort_date(self) -> date:
+        return self.memory_date or self.created_at.astimezone(clock.LOCAL_ZONE).date()

@@ -1,0 +1,239 @@
+"""Use cases for the memory box. Callers have already asked policy; these only do the work."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import BinaryIO
+
+from sqlalchemy import select
+
+from memorybox import clock
+from memorybox.accounts.models import User
+from memorybox.children.models import Child
+from memorybox.db import db
+from memorybox.media.inspect import UnsupportedFile, sniff
+from memorybox.memories.models import BIN_DAYS, ItemStatus, MemoryItem
+from memorybox.storage import Storage, StorageError, new_key
+
+log = logging.getLogger(__name__)
+
+TITLE_MAX = 120
+CAPTION_MAX = 2000
+
+
+class TooLarge(ValueError):
+    pass
+
+
+@dataclass
+class ItemDetails:
+    title: str
+    caption: str
+    memory_date: date | None
+
+
+class _HashingReader:
+    """Wraps a stream: hashes and counts what passes through, and stops past a size limit."""
+
+    def __init__(self, stream: BinaryIO, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self.count = 0
+        self.sha256 = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._stream.read(size)
+        self.count += len(chunk)
+        if self.count > self._limit:
+            raise TooLarge
+        self.sha256.update(chunk)
+        return chunk
+
+
+def display_name_for_upload(filename: str | None) -> str:
+    """The uploaded file's name, kept only as display text: no paths, no control characters."""
+    if not filename:
+        return ""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    return name.strip()[:200]
+
+
+def download_name(item: MemoryItem) -> str:
+    """A safe file name for downloads, built from the title and the sniffed type."""
+    base = unicodedata.normalize("NFKD", item.title).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^A-Za-z0-9 _-]+", "", base).strip().replace(" ", "-")[:60] or "memory"
+    return f"{base}.{item.extension}"
+
+
+def add_item(
+    *,
+    actor: User,
+    child: Child,
+    stream: BinaryIO,
+    filename: str | None,
+    details: ItemDetails,
+    storage: Storage,
+    max_bytes: int,
+) -> MemoryItem:
+    """Check the upload's bytes, stream it to storage, then record it.
+
+    The object is written before the row, and removed again if the row cannot be saved, so
+    an item is never shown without its file.
+    """
+    sniffed = sniff(stream)
+    key = new_key(sniffed.extension)
+    reader = _HashingReader(stream, max_bytes)
+    try:
+        size = storage.save(key, reader, sniffed.content_type)  # type: ignore[arg-type]
+    except TooLarge:
+        storage.delete(key)
+        raise
+    if size == 0:
+        storage.delete(key)
+        raise UnsupportedFile("That file is empty. Please choose another one.")
+    is_the_child = child.user_id == actor.id
+    item = MemoryItem(
+        child_id=child.id,
+        added_by_id=actor.id,
+        kind=sniffed.kind,
+        status=ItemStatus.KEPT if is_the_child else ItemStatus.SUGGESTED,
+        title=details.title.strip()[:TITLE_MAX],
+        caption=details.caption.strip()[:CAPTION_MAX],
+        memory_date=details.memory_date,
+        content_type=sniffed.content_type,
+        extension=sniffed.extension,
+        size_bytes=size,
+        sha256=reader.sha256.hexdigest(),
+        storage_backend=storage.backend_name,
+        storage_key=key,
+        original_name=display_name_for_upload(filename),
+    )
+    db.session.add(item)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        try:
+            storage.delete(key)
+        except StorageError:
+            log.exception("could not remove an object after a failed save")
+        raise
+    return item
+
+
+def box_items(child: Child) -> list[MemoryItem]:
+    """What is in the child's box: kept and not in the bin, newest memory first."""
+    query = select(MemoryItem).where(
+        MemoryItem.child_id == child.id,
+        MemoryItem.status == ItemStatus.KEPT,
+        MemoryItem.deleted_at.is_(None),
+    )
+    items = list(db.session.scalars(query))
+    items.sort(key=lambda i: (i.sort_date, i.id), reverse=True)
+    return items
+
+
+def timeline(child: Child) -> list[tuple[int, list[MemoryItem]]]:
+    """The box grouped by the year each memory is from, oldest first."""
+    items = sorted(box_items(child), key=lambda i: (i.sort_date, i.id))
+    years: dict[int, list[MemoryItem]] = {}
+    for item in items:
+        years.setdefault(item.sort_date.year, []).append(item)
+    return list(years.items())
+
+
+def suggestions(child: Child) -> list[MemoryItem]:
+    query = (
+        select(MemoryItem)
+        .where(
+            MemoryItem.child_id == child.id,
+            MemoryItem.status == ItemStatus.SUGGESTED,
+            MemoryItem.deleted_at.is_(None),
+        )
+        .order_by(MemoryItem.created_at.desc(), MemoryItem.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def bin_items(child: Child) -> list[MemoryItem]:
+    query = (
+        select(MemoryItem)
+        .where(MemoryItem.child_id == child.id, MemoryItem.deleted_at.is_not(None))
+        .order_by(MemoryItem.deleted_at.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def added_by(actor: User, child: Child) -> list[MemoryItem]:
+    """What this adult added for this child (not in the child's bin)."""
+    query = (
+        select(MemoryItem)
+        .where(
+            MemoryItem.child_id == child.id,
+            MemoryItem.added_by_id == actor.id,
+            MemoryItem.deleted_at.is_(None),
+        )
+        .order_by(MemoryItem.created_at.desc(), MemoryItem.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def update_details(item: MemoryItem, details: ItemDetails) -> None:
+    item.title = details.title.strip()[:TITLE_MAX]
+    item.caption = details.caption.strip()[:CAPTION_MAX]
+    item.memory_date = details.memory_date
+    item.updated_at = clock.now()
+    db.session.commit()
+
+
+def decide(item: MemoryItem, keep: bool) -> None:
+    item.status = ItemStatus.KEPT if keep else ItemStatus.DECLINED
+    item.decided_at = clock.now()
+    db.session.commit()
+
+
+def move_to_bin(item: MemoryItem) -> None:
+    item.deleted_at = clock.now()
+    db.session.commit()
+
+
+def restore(item: MemoryItem) -> None:
+    item.deleted_at = None
+    db.session.commit()
+
+
+def bin_expires_on(item: MemoryItem) -> date | None:
+    if item.deleted_at is None:
+        return None
+    return (item.deleted_at + timedelta(days=BIN_DAYS)).astimezone(clock.LOCAL_ZONE).date()
+
+
+def delete_for_ever(item: MemoryItem, storage: Storage) -> None:
+    """Remove the row first, then the object: a crash in between leaves an orphan object
+    (found by reconciliation), never a row without its file."""
+    key = item.storage_key
+    db.session.delete(item)
+    db.session.commit()
+    storage.delete(key)
+
+
+def purge_expired_bin(storage: Storage) -> int:
+    """Delete for ever everything that has been in a bin longer than ``BIN_DAYS``."""
+    cutoff = clock.now() - timedelta(days=BIN_DAYS)
+    expired = list(
+        db.session.scalars(
+            select(MemoryItem).where(
+                MemoryItem.deleted_at.is_not(None), MemoryItem.deleted_at < cutoff
+            )
+        )
+    )
+    for item in expired:
+        delete_for_ever(item, storage)
+    return len(expired)

@@ -1,0 +1,22 @@
+"""Every table, imported in one place so Alembic and the tests see the whole schema."""
+
+from memorybox.accounts.models import Authority, Invitation, Role, User
+from memorybox.audit.models import AuditEvent
+from memorybox.children.models import Allocation, Child, Placement
+from memorybox.db import Base
+from memorybox.memories.models import ItemKind, ItemStatus, MemoryItem
+
+__all__ = [
+    "Allocation",
+    "AuditEvent",
+    "Authority",
+    "Base",
+    "Child",
+    "Invitation",
+    "ItemKind",
+    "ItemStatus",
+    "MemoryItem",
+    "Placement",
+    "Role",
+    "User",
+]

@@ -1,0 +1,27 @@
+"""The web layer: parse the request, ask policy, call a service, render."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from memorybox.accounts import services as accounts
+from memorybox.extensions import login_manager
+from memorybox.web import access, errors, security
+
+
+def init_app(app: Flask) -> None:
+    from memorybox.web import auth, box, carer, caseload, home, items, manage
+
+    for module in (auth, box, carer, caseload, home, items, manage):
+        app.register_blueprint(module.bp)
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(accounts.load_session_user)
+
+    security.init_app(app)
+    errors.init_app(app)
+
+    app.jinja_env.globals["can"] = access.can
+    app.jinja_env.globals["current_actor"] = access.actor

@@ -1,0 +1,98 @@
+"""Signing in and out, accepting an invitation, changing a password."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from memorybox.accounts import services as accounts
+from memorybox.accounts.passwords import Passwords
+from memorybox.extensions import limiter
+from memorybox.web.access import signed_in_actor
+from memorybox.web.forms import AcceptInvitationForm, ChangePasswordForm, LoginForm
+
+bp = Blueprint("auth", __name__)
+
+LOGIN_FAILED = "That email and password don't match. Please check them and try again."
+
+
+def _passwords() -> Passwords:
+    return current_app.extensions["memorybox.passwords"]  # type: ignore[no-any-return]
+
+
+def _account_key() -> str:
+    return "login-account:" + accounts.normalise_email(request.form.get("email", ""))[:254]
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def _account_limit() -> str:
+    return str(current_app.config["LOGIN_LIMIT_PER_ACCOUNT"])
+
+
+def _address_limit() -> str:
+    return str(current_app.config["LOGIN_LIMIT_PER_ADDRESS"])
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed)
+def login() -> Response | str | tuple[str, int]:
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(_passwords(), form.email.data or "", form.password.data or "")
+        if user is not None:
+            login_user(user)
+            return redirect(url_for("home.index"))
+        form.password.errors = [LOGIN_FAILED]
+        return render_template("auth/login.html", form=form), 401
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    logout_user()
+    flash("You have signed out. See you soon.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/invite", methods=["GET", "POST"])
+@limiter.limit(_address_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 302)
+def accept_invitation() -> Response | str | tuple[str, int]:
+    """The link is ``/invite#<token>``: the fragment never reaches the server or its logs.
+    A small script copies it into the form; without scripts the person pastes it."""
+    form = AcceptInvitationForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.accept_invitation(
+                _passwords(), form.token.data or "", form.password.data or ""
+            )
+        except accounts.InvitationError as exc:
+            form.token.errors = [str(exc)]
+            return render_template("auth/invite.html", form=form), 400
+        login_user(user)
+        flash(f"Welcome, {user.display_name}! Your account is ready.")
+        return redirect(url_for("home.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/invite.html", form=form), status
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Response | str | tuple[str, int]:
+    user = signed_in_actor()
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not _passwords().verify(user.password_hash, form.current.data or ""):
+            form.current.errors = ["That isn't your password now. Please try again."]
+            return render_template("account/password.html", form=form), 400
+        accounts.change_password(_passwords(), user, form.password.data or "")
+        login_user(user)  # this session carries on; every other one has ended
+        flash("Your password has changed. Anywhere else you were signed in has been signed out.")
+        return redirect(url_for("home.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("account/password.html", form=form), status

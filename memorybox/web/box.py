@@ -1,0 +1,112 @@
+"""A child's box: gallery, timeline, suggestions, bin, and adding a new item."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from memorybox.children.models import Child
+from memorybox.media.inspect import UnsupportedFile
+from memorybox.memories import services as memories
+from memorybox.policy import Action
+from memorybox.storage import StorageError
+from memorybox.web.access import can, load, signed_in_actor, storage
+from memorybox.web.errors import wants_json
+from memorybox.web.forms import AddItemForm
+
+bp = Blueprint("box", __name__, url_prefix="/children/<int:child_id>")
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    return None
+
+
+@bp.get("/box")
+def gallery(child_id: int) -> str:
+    child = load(Child, child_id, Action.BOX_VIEW)
+    return render_template(
+        "box/gallery.html",
+        child=child,
+        items=memories.box_items(child),
+        suggestion_count=len(memories.suggestions(child)),
+    )
+
+
+@bp.get("/timeline")
+def timeline(child_id: int) -> str:
+    child = load(Child, child_id, Action.BOX_VIEW)
+    return render_template("box/timeline.html", child=child, years=memories.timeline(child))
+
+
+@bp.get("/suggested")
+def suggested(child_id: int) -> str:
+    child = load(Child, child_id, Action.BOX_VIEW)
+    return render_template("box/suggested.html", child=child, items=memories.suggestions(child))
+
+
+@bp.get("/bin")
+def bin(child_id: int) -> str:
+    child = load(Child, child_id, Action.BOX_VIEW)
+    items = memories.bin_items(child)
+    return render_template(
+        "box/bin.html",
+        child=child,
+        items=[(item, memories.bin_expires_on(item)) for item in items],
+    )
+
+
+def _form_error(form: AddItemForm, child: Child, message: str, status: int):  # type: ignore[no-untyped-def]
+    if wants_json():
+        return jsonify(error=message), status
+    form.file.errors = [message]
+    return render_template("box/add.html", form=form, child=child), status
+
+
+@bp.route("/add", methods=["GET", "POST"])
+def add(child_id: int):  # type: ignore[no-untyped-def]
+    child = load(Child, child_id, Action.ITEM_ADD)
+    user = signed_in_actor()
+    form = AddItemForm()
+    if request.method == "GET":
+        return render_template("box/add.html", form=form, child=child)
+    if not form.validate():
+        if wants_json():
+            errors = [e for field in form for e in field.errors]
+            return jsonify(error=" ".join(errors)), 400
+        return render_template("box/add.html", form=form, child=child), 400
+    upload = form.file.data
+    try:
+        item = memories.add_item(
+            actor=user,
+            child=child,
+            stream=upload.stream,
+            filename=upload.filename,
+            details=memories.ItemDetails(
+                form.title.data or "", form.caption.data or "", form.memory_date.data
+            ),
+            storage=storage(),
+            max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+        )
+    except UnsupportedFile as exc:
+        return _form_error(form, child, str(exc), 415)
+    except memories.TooLarge:
+        return _form_error(form, child, "That file is too big. Please choose a smaller one.", 413)
+    except StorageError:
+        return _form_error(
+            form, child, "We couldn't save that just now. Please try again in a minute.", 503
+        )
+    if can(Action.BOX_VIEW, child):
+        flash(f"“{item.title}” is in your box now.")
+        target = url_for("items.show", item_id=item.id)
+    else:
+        flash(
+            f"Thank you. “{item.title}” has been sent to {child.display_name}, "
+            "who can choose to keep it."
+        )
+        target = url_for("carer.home")
+    if wants_json():
+        return jsonify(redirect=target), 201
+    return redirect(target)

@@ -1,0 +1,91 @@
+"""Forms (Flask-WTF: every one carries a CSRF token). Role, owner and child fields are never
+taken on trust: views check every choice against policy and the authority."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+from memorybox.accounts.models import Role
+from memorybox.accounts.passwords import MAX_LENGTH, password_problem
+from memorybox.memories.services import CAPTION_MAX, TITLE_MAX
+
+
+def _good_password(_form: FlaskForm, field: PasswordField) -> None:
+    problem = password_problem(field.data or "")
+    if problem:
+        raise ValidationError(problem)
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token is needed."""
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired("Please type your email address."), Length(max=254)])
+    password = PasswordField(
+        "Password", validators=[DataRequired("Please type your password."), Length(max=MAX_LENGTH)]
+    )
+
+
+class AcceptInvitationForm(FlaskForm):
+    token = StringField(
+        "Your invite code",
+        validators=[DataRequired("Please paste the invite code from your link."), Length(max=200)],
+    )
+    password = PasswordField("Choose a password", validators=[DataRequired("Please choose a password."), _good_password])
+    confirm = PasswordField(
+        "Type it again",
+        validators=[DataRequired("Please type your password again."), EqualTo("password", "The two passwords are different. Please try again.")],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField("Your password now", validators=[DataRequired("Please type your password now.")])
+    password = PasswordField("New password", validators=[DataRequired("Please choose a new password."), _good_password])
+    confirm = PasswordField(
+        "Type the new password again",
+        validators=[DataRequired("Please type it again."), EqualTo("password", "The two passwords are different. Please try again.")],
+    )
+
+
+class ItemDetailsForm(FlaskForm):
+    title = StringField(
+        "Title",
+        validators=[DataRequired("Please give it a title."), Length(max=TITLE_MAX, message=f"Titles can have up to {TITLE_MAX} letters.")],
+    )
+    caption = TextAreaField(
+        "What is this memory about? (you can leave this empty)",
+        validators=[Optional(), Length(max=CAPTION_MAX, message=f"Please keep this under {CAPTION_MAX} letters.")],
+    )
+    memory_date = DateField(
+        "When is this memory from? (you can leave this empty)",
+        validators=[Optional()],
+    )
+
+
+class AddItemForm(ItemDetailsForm):
+    file = FileField("Choose a file", validators=[FileRequired("Please choose a file to add.")])
+
+
+class InviteForm(FlaskForm):
+    display_name = StringField("Their name", validators=[DataRequired("Please type their name."), Length(max=80)])
+    email = EmailField(
+        "Their email address",
+        validators=[DataRequired("Please type their email address."), Email("That doesn't look like an email address.", check_deliverability=False), Length(max=254)],
+    )
+    role = SelectField("What they do", choices=[(r.value, r.label) for r in Role], validators=[DataRequired()])
+    child_id = SelectField("For a young person: which child is this login for?", choices=[], validate_choice=False)
+
+
+class ChildForm(FlaskForm):
+    display_name = StringField("Name the child likes to be called", validators=[DataRequired("Please type a name."), Length(max=80)])
+    date_of_birth = DateField("Date of birth (optional)", validators=[Optional()])
+
+
+class RelationshipForm(FlaskForm):
+    person_id = SelectField("Who", choices=[], validate_choice=False, validators=[DataRequired("Please choose someone.")])
+    start_date = DateField("Start date", validators=[DataRequired("Please give a start date.")])
+    end_date = DateField("End date (optional)", validators=[Optional()])

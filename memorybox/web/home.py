@@ -1,0 +1,34 @@
+"""The front door: send each person to their own home page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, url_for
+from werkzeug.wrappers import Response
+
+from memorybox.children import relationships
+from memorybox.policy import Action
+from memorybox.web.access import actor, can
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+def index() -> Response:
+    user = actor()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    child = relationships.child_of_user(user.id)
+    if child is not None and can(Action.BOX_VIEW, child):
+        return redirect(url_for("box.gallery", child_id=child.id))
+    if can(Action.CARER_HOME, user):
+        return redirect(url_for("carer.home"))
+    if can(Action.CASELOAD_VIEW, user):
+        return redirect(url_for("caseload.home"))
+    if can(Action.AUTHORITY_MANAGE, user.authority):
+        return redirect(url_for("manage.overview"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[dict[str, str], int]:
+    return {"status": "ok"}, 200

@@ -1,0 +1,136 @@
+"""One item: its page, its file, and the child's choices about it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from memorybox.audit import service as audit
+from memorybox.db import db
+from memorybox.memories import services as memories
+from memorybox.memories.models import ItemKind, MemoryItem
+from memorybox.policy import Action
+from memorybox.storage import StorageError
+from memorybox.web.access import actor, can, load, storage
+from memorybox.web.errors import render_error
+from memorybox.web.forms import ItemDetailsForm
+
+bp = Blueprint("items", __name__, url_prefix="/items/<int:item_id>")
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    return None
+
+
+def _viewed(item: MemoryItem, action: str) -> MemoryItem:
+    """Record every look by anyone who is not the child (the child's own looks are theirs)."""
+    if not can(Action.BOX_VIEW, item.child):
+        audit.record(actor(), action, item)
+        db.session.commit()
+    return item
+
+
+@bp.get("")
+def show(item_id: int) -> str:
+    item = _viewed(load(MemoryItem, item_id, Action.ITEM_VIEW), "item:view")
+    return render_template(
+        "items/show.html", item=item, ItemKind=ItemKind, expires=memories.bin_expires_on(item)
+    )
+
+
+def _stream(item: MemoryItem, attachment: bool) -> Response:
+    try:
+        chunks = storage().iter_bytes(item.storage_key)
+        first = next(chunks, b"")
+    except (FileNotFoundError, StorageError):
+        return render_error(  # type: ignore[no-any-return]
+            503, "We can't open that just now", "Please try again in a few minutes."
+        )
+
+    def body():  # type: ignore[no-untyped-def]
+        yield first
+        yield from chunks
+
+    disposition = "attachment" if attachment else "inline"
+    name = memories.download_name(item)
+    response = Response(body(), mimetype=item.content_type)
+    response.headers["Content-Length"] = str(item.size_bytes)
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store, private"
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+@bp.get("/file")
+def file(item_id: int) -> Response:
+    """Photos shown inside the page. Anything that is not a photo is always a download."""
+    item = _viewed(load(MemoryItem, item_id, Action.ITEM_VIEW), "item:view-file")
+    return _stream(item, attachment=item.kind is not ItemKind.PHOTO)
+
+
+@bp.get("/download")
+def download(item_id: int) -> Response:
+    item = _viewed(load(MemoryItem, item_id, Action.ITEM_VIEW), "item:download")
+    return _stream(item, attachment=True)
+
+
+@bp.route("/edit", methods=["GET", "POST"])
+def edit(item_id: int):  # type: ignore[no-untyped-def]
+    item = load(MemoryItem, item_id, Action.ITEM_EDIT)
+    form = ItemDetailsForm(obj=item)
+    if form.validate_on_submit():
+        memories.update_details(
+            item,
+            memories.ItemDetails(form.title.data or "", form.caption.data or "", form.memory_date.data),
+        )
+        flash("Saved.")
+        return redirect(url_for("items.show", item_id=item.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("items/edit.html", item=item, form=form), status
+
+
+@bp.post("/keep")
+def keep(item_id: int) -> Response:
+    item = load(MemoryItem, item_id, Action.ITEM_DECIDE)
+    memories.decide(item, keep=True)
+    flash(f"“{item.title}” is in your box now.")
+    return redirect(url_for("box.suggested", child_id=item.child_id))
+
+
+@bp.post("/decline")
+def decline(item_id: int) -> Response:
+    item = load(MemoryItem, item_id, Action.ITEM_DECIDE)
+    memories.decide(item, keep=False)
+    flash(f"OK. “{item.title}” won't go in your box.")
+    return redirect(url_for("box.suggested", child_id=item.child_id))
+
+
+@bp.post("/delete")
+def delete(item_id: int) -> Response:
+    item = load(MemoryItem, item_id, Action.ITEM_DELETE)
+    memories.move_to_bin(item)
+    flash(f"“{item.title}” is in your bin. You can bring it back for 30 days.")
+    return redirect(url_for("box.gallery", child_id=item.child_id))
+
+
+@bp.post("/restore")
+def restore(item_id: int) -> Response:
+    item = load(MemoryItem, item_id, Action.ITEM_RESTORE)
+    memories.restore(item)
+    flash(f"“{item.title}” is back in your box.")
+    return redirect(url_for("box.bin", child_id=item.child_id))
+
+
+@bp.post("/purge")
+def purge(item_id: int) -> Response:
+    item = load(MemoryItem, item_id, Action.ITEM_PURGE)
+    child_id, title = item.child_id, item.title
+    try:
+        memories.delete_for_ever(item, storage())
+    except StorageError:
+        pass  # the row is gone; the orphaned object is removed by reconciliation
+    flash(f"“{title}” has been deleted for ever.")
+    return redirect(url_for("box.bin", child_id=child_id))

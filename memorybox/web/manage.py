@@ -1,0 +1,228 @@
+"""Managers run their authority: people, invitations, children, placements, allocations.
+
+Managers never see what is inside a child's box."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from memorybox.accounts import services as accounts
+from memorybox.accounts.models import Authority, Invitation, Role, User
+from memorybox.children import services as children
+from memorybox.children.models import Allocation, Child, Placement
+from memorybox.db import db
+from memorybox.policy import Action
+from memorybox.web.access import load, require, signed_in_actor
+from memorybox.web.forms import ChildForm, InviteForm, RelationshipForm
+
+bp = Blueprint("manage", __name__, url_prefix="/manage")
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    return None
+
+
+def _authority() -> Authority:
+    user = signed_in_actor()
+    require(Action.AUTHORITY_MANAGE, user.authority)
+    return user.authority
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@bp.get("")
+def overview() -> str:
+    authority = _authority()
+    return render_template(
+        "manage/overview.html",
+        authority=authority,
+        people=accounts.people(authority),
+        children=children.children_of(authority),
+        invitations=[i for i in accounts.pending_invitations(authority) if i.is_usable],
+    )
+
+
+@bp.get("/people")
+def people() -> str:
+    authority = _authority()
+    return render_template(
+        "manage/people.html",
+        authority=authority,
+        people=accounts.people(authority),
+        invitations=accounts.pending_invitations(authority),
+    )
+
+
+@bp.route("/people/invite", methods=["GET", "POST"])
+def invite():  # type: ignore[no-untyped-def]
+    authority = _authority()
+    form = InviteForm()
+    form.child_id.choices = [("", "Not a young person")] + [
+        (str(c.id), c.display_name) for c in children.children_without_login(authority)
+    ]
+    if form.validate_on_submit():
+        child = None
+        child_id = _int_or_none(form.child_id.data)
+        if child_id is not None:
+            child = db.session.get(Child, child_id)
+            if child is None or child.authority_id != authority.id:
+                child = None
+                form.child_id.errors = ["Please choose a child from your authority."]
+                return render_template("manage/invite.html", form=form), 400
+        try:
+            issued = accounts.invite(
+                authority=authority,
+                email=form.email.data or "",
+                display_name=form.display_name.data or "",
+                role=Role(form.role.data),
+                invited_by=signed_in_actor(),
+                days_valid=current_app.config["INVITATION_DAYS"],
+                child=child,
+            )
+        except accounts.InvitationError as exc:
+            form.email.errors = [str(exc)]
+            return render_template("manage/invite.html", form=form), 400
+        link = invitation_link(issued.token)
+        return render_template(
+            "manage/invite_created.html", invitation=issued.invitation, link=link
+        ), 201
+    status = 400 if request.method == "POST" else 200
+    return render_template("manage/invite.html", form=form), status
+
+
+def invitation_link(token: str) -> str:
+    """The token rides in the fragment, which browsers never send to the server."""
+    return f"{current_app.config['BASE_URL']}{url_for('auth.accept_invitation')}#{token}"
+
+
+@bp.post("/invitations/<int:invitation_id>/revoke")
+def revoke_invitation(invitation_id: int) -> Response:
+    invitation = load(Invitation, invitation_id, Action.INVITATION_REVOKE)
+    accounts.revoke_invitation(invitation)
+    flash(f"The invitation for {invitation.display_name} has been cancelled.")
+    return redirect(url_for("manage.people"))
+
+
+@bp.get("/people/<int:user_id>")
+def person(user_id: int) -> str:
+    user = load(User, user_id, Action.ACCOUNT_MANAGE)
+    return render_template("manage/person.html", person=user)
+
+
+@bp.post("/people/<int:user_id>/disable")
+def disable(user_id: int) -> Response:
+    user = load(User, user_id, Action.ACCOUNT_DISABLE)
+    accounts.disable(user)
+    flash(f"{user.display_name}'s account is switched off. They have been signed out everywhere.")
+    return redirect(url_for("manage.person", user_id=user.id))
+
+
+@bp.post("/people/<int:user_id>/enable")
+def enable(user_id: int) -> Response:
+    user = load(User, user_id, Action.ACCOUNT_DISABLE)
+    accounts.enable(user)
+    flash(f"{user.display_name}'s account is switched on again.")
+    return redirect(url_for("manage.person", user_id=user.id))
+
+
+@bp.get("/children")
+def child_list() -> str:
+    authority = _authority()
+    return render_template("manage/children.html", children=children.children_of(authority))
+
+
+@bp.route("/children/new", methods=["GET", "POST"])
+def new_child():  # type: ignore[no-untyped-def]
+    authority = _authority()
+    form = ChildForm()
+    if form.validate_on_submit():
+        child = children.add_child(authority, form.display_name.data or "", form.date_of_birth.data)
+        flash(f"{child.display_name} has been added.")
+        return redirect(url_for("manage.child", child_id=child.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("manage/child_new.html", form=form), status
+
+
+def _relationship_forms(child: Child) -> tuple[RelationshipForm, RelationshipForm]:
+    placement_form = RelationshipForm(prefix="placement")
+    placement_form.person_id.label.text = "Foster carer"
+    placement_form.person_id.choices = [
+        (str(u.id), u.display_name) for u in children.people_with_role(child.authority, Role.CARER)
+    ]
+    allocation_form = RelationshipForm(prefix="allocation")
+    allocation_form.person_id.label.text = "Social worker"
+    allocation_form.person_id.choices = [
+        (str(u.id), u.display_name)
+        for u in children.people_with_role(child.authority, Role.SOCIAL_WORKER)
+    ]
+    return placement_form, allocation_form
+
+
+def _render_child(child: Child, status: int = 200):  # type: ignore[no-untyped-def]
+    placement_form, allocation_form = _relationship_forms(child)
+    return _render_child_with(child, placement_form, allocation_form, status)
+
+
+def _render_child_with(child, placement_form, allocation_form, status=200):  # type: ignore[no-untyped-def]
+    return render_template(
+        "manage/child.html",
+        child=child,
+        placements=children.placements_of(child),
+        allocations=children.allocations_of(child),
+        placement_form=placement_form,
+        allocation_form=allocation_form,
+    ), status
+
+
+@bp.get("/children/<int:child_id>")
+def child(child_id: int):  # type: ignore[no-untyped-def]
+    return _render_child(load(Child, child_id, Action.CHILD_MANAGE))
+
+
+def _record(child_id: int, kind: str):  # type: ignore[no-untyped-def]
+    child = load(Child, child_id, Action.CHILD_MANAGE)
+    placement_form, allocation_form = _relationship_forms(child)
+    form = placement_form if kind == "placement" else allocation_form
+    if not form.validate_on_submit():
+        return _render_child_with(child, placement_form, allocation_form, 400)
+    person = db.session.get(User, _int_or_none(form.person_id.data) or 0)
+    record = children.place if kind == "placement" else children.allocate
+    try:
+        record(child, person, form.start_date.data, form.end_date.data, signed_in_actor())  # type: ignore[arg-type]
+    except children.RelationshipError as exc:
+        form.person_id.errors = [str(exc)]
+        return _render_child_with(child, placement_form, allocation_form, 400)
+    flash("Saved.")
+    return redirect(url_for("manage.child", child_id=child.id))
+
+
+@bp.post("/children/<int:child_id>/placements")
+def add_placement(child_id: int):  # type: ignore[no-untyped-def]
+    return _record(child_id, "placement")
+
+
+@bp.post("/children/<int:child_id>/allocations")
+def add_allocation(child_id: int):  # type: ignore[no-untyped-def]
+    return _record(child_id, "allocation")
+
+
+@bp.post("/placements/<int:placement_id>/end")
+def end_placement(placement_id: int) -> Response:
+    placement = load(Placement, placement_id, Action.RELATIONSHIP_END)
+    children.end_now(placement)
+    flash(f"The placement with {placement.carer.display_name} has ended today.")
+    return redirect(url_for("manage.child", child_id=placement.child_id))
+
+
+@bp.post("/allocations/<int:allocation_id>/end")
+def end_allocation(allocation_id: int) -> Response:
+    allocation = load(Allocation, allocation_id, Action.RELATIONSHIP_END)
+    children.end_now(allocation)
+    flash(f"{allocation.social_worker.display_name}'s allocation has ended today.")
+    return redirect(url_for("manage.child", child_id=allocation.child_id))
