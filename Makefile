@@ -1,0 +1,56 @@
+# Memory Box: `make run` to try it, `make test` to check it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FLASK := $(BIN)/flask --app memorybox
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgres migrate seed worker clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test,redis]"
+	touch $(STAMP)
+
+migrate: $(STAMP)
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo
+
+run: seed
+	@echo ""
+	@echo "Memory Box is starting on http://127.0.0.1:5000  (press Ctrl+C to stop)"
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+worker: $(STAMP)
+	$(BIN)/huey_consumer memorybox.jobs.tasks.huey --workers 2 --worker-type thread
+
+lint: $(STAMP)
+	$(BIN)/ruff check memorybox tests migrations benchmarks
+	$(BIN)/ruff format --check memorybox tests migrations benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy memorybox
+
+pytest-sqlite: $(STAMP)
+	$(BIN)/python scripts/browser_check.py
+	$(BIN)/pytest
+
+pytest-postgres: $(STAMP)
+	@if $(BIN)/python scripts/pg_check.py "$(PG_TEST_URL)"; then \
+		MEMORYBOX_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest; \
+	elif [ -n "$$MEMORYBOX_REQUIRE_POSTGRES" ]; then \
+		echo "PostgreSQL is required here (MEMORYBOX_REQUIRE_POSTGRES) but is not reachable at $(PG_TEST_URL)"; exit 1; \
+	else \
+		echo "SKIPPED the PostgreSQL run: no PostgreSQL at $(PG_TEST_URL) (set PG_TEST_URL to use another)"; \
+	fi
+
+pytest: pytest-sqlite pytest-postgres
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

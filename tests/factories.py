@@ -1,0 +1,213 @@
+"""Building blocks for tests: people, children, relationships and files, made the app's way."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+
+from memorybox import clock
+from memorybox.accounts.models import Authority, Role, User
+from memorybox.children.models import Allocation, Child, Placement
+from memorybox.db import db
+from memorybox.memories.models import ItemKind, ItemStatus, MemoryItem
+from memorybox.storage import new_key
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+
+
+def authority(name: str = "Testshire County Council") -> Authority:
+    n = next(_counter)
+    a = Authority(name=f"{name} {n}", slug=f"auth-{n}")
+    db.session.add(a)
+    db.session.commit()
+    return a
+
+
+def user(app: Flask, auth: Authority, role: Role, name: str | None = None) -> User:
+    n = next(_counter)
+    passwords = app.extensions["memorybox.passwords"]
+    u = User(
+        authority_id=auth.id,
+        email=f"{role.value}{n}@example.test",
+        display_name=name or f"{role.label} {n}",
+        role=role,
+        password_hash=passwords.hash(PASSWORD),
+    )
+    db.session.add(u)
+    db.session.commit()
+    return u
+
+
+def child(auth: Authority, login: User | None = None, name: str = "Alex") -> Child:
+    c = Child(authority_id=auth.id, display_name=name, user_id=login.id if login else None)
+    db.session.add(c)
+    db.session.commit()
+    return c
+
+
+def placement(c: Child, carer: User, start: date | None = None, end: date | None = None) -> Placement:
+    p = Placement(
+        child_id=c.id,
+        carer_id=carer.id,
+        start_date=start or clock.today() - timedelta(days=30),
+        end_date=end,
+    )
+    db.session.add(p)
+    db.session.commit()
+    return p
+
+
+def allocation(c: Child, sw: User, start: date | None = None, end: date | None = None) -> Allocation:
+    a = Allocation(
+        child_id=c.id,
+        social_worker_id=sw.id,
+        start_date=start or clock.today() - timedelta(days=30),
+        end_date=end,
+    )
+    db.session.add(a)
+    db.session.commit()
+    return a
+
+
+def jpeg_bytes(width: int = 64, height: int = 48, colour: str = "purple") -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def png_bytes(width: int = 32, height: int = 32) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGBA", (width, height), (10, 200, 30, 255)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def pdf_bytes() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (20, 20), "white").save(buf, "PDF")
+    return buf.getvalue()
+
+
+def wav_bytes(frames: int = 800) -> bytes:
+    import wave
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\x00\x01" * frames)
+    return buf.getvalue()
+
+
+def mp4_bytes() -> bytes:
+    """The start of an ISO media file with an ``isom`` brand: enough for type sniffing."""
+    ftyp = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+    free = b"\x00\x00\x00\x10free" + b"\x00" * 8
+    return ftyp + free
+
+
+def item(
+    app: Flask,
+    c: Child,
+    added_by: User,
+    *,
+    title: str = "Beach day",
+    status: ItemStatus = ItemStatus.KEPT,
+    memory_date: date | None = None,
+    content: bytes | None = None,
+) -> MemoryItem:
+    """An item stored through the app's storage, without going through the upload view."""
+    content = content if content is not None else jpeg_bytes()
+    storage = app.extensions["memorybox.storage"]
+    key = new_key("jpg")
+    storage.save(key, io.BytesIO(content), "image/jpeg")
+    import hashlib
+
+    it = MemoryItem(
+        child_id=c.id,
+        added_by_id=added_by.id,
+        kind=ItemKind.PHOTO,
+        status=status,
+        title=title,
+        caption="",
+        memory_date=memory_date,
+        content_type="image/jpeg",
+        extension="jpg",
+        size_bytes=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        storage_backend=storage.backend_name,
+        storage_key=key,
+        original_name="IMG_0001.jpg",
+    )
+    db.session.add(it)
+    db.session.commit()
+    return it
+
+
+def login_as(client: FlaskClient, u: User) -> None:
+    """Sign in without the login form (the auth tests use the real form)."""
+    with client.session_transaction() as session:
+        session["_user_id"] = u.get_id()
+        session["_fresh"] = True
+
+
+def login_with_form(client: FlaskClient, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    return client.post("/login", data={"email": email, "password": password})
+
+
+@dataclass
+class World:
+    """Two authorities and a person in every state the access rules care about."""
+
+    authority: Authority
+    other_authority: Authority
+    young_person: User
+    child: Child
+    other_young_person: User
+    other_child: Child
+    young_child: Child  # no login
+    carer: User
+    ended_carer: User
+    unplaced_carer: User
+    social_worker: User
+    ended_social_worker: User
+    unallocated_social_worker: User
+    manager: User
+    other_manager: User
+    other_authority_young_person: User
+    other_authority_child: Child
+
+
+def build_world(app: Flask) -> World:
+    a = authority()
+    b = authority("Elsewhere Borough")
+    yp = user(app, a, Role.YOUNG_PERSON, "Alex")
+    c = child(a, yp, "Alex")
+    oyp = user(app, a, Role.YOUNG_PERSON, "Blake")
+    oc = child(a, oyp, "Blake")
+    yc = child(a, None, "Casey")
+    carer = user(app, a, Role.CARER, "Jo")
+    ended = user(app, a, Role.CARER, "Kim")
+    unplaced = user(app, a, Role.CARER, "Lee")
+    sw = user(app, a, Role.SOCIAL_WORKER, "Sam")
+    ended_sw = user(app, a, Role.SOCIAL_WORKER, "Pat")
+    free_sw = user(app, a, Role.SOCIAL_WORKER, "Ray")
+    manager = user(app, a, Role.MANAGER, "Priya")
+    other_manager = user(app, b, Role.MANAGER, "Quinn")
+    byp = user(app, b, Role.YOUNG_PERSON, "Drew")
+    bc = child(b, byp, "Drew")
+    today = clock.today()
+    placement(c, carer)
+    placement(yc, carer)
+    placement(c, ended, start=today - timedelta(days=400), end=today - timedelta(days=1))
+    allocation(c, sw)
+    allocation(yc, sw)
+    allocation(c, ended_sw, start=today - timedelta(days=400), end=today - timedelta(days=1))
+    return World(a, b, yp, c, oyp, oc, yc, carer, ended, unplaced, sw, ended_sw, free_sw, manager, other_manager, byp, bc)
