@@ -104,10 +104,10 @@ def init_app(app: Flask) -> None:
 
 
 DEMO_PEOPLE = [
-    ("alex@demo.memorybox.test", "Alex", Role.YOUNG_PERSON),
-    ("jo.carer@demo.memorybox.test", "Jo (foster carer)", Role.CARER),
-    ("sam.sw@demo.memorybox.test", "Sam (social worker)", Role.SOCIAL_WORKER),
-    ("priya.manager@demo.memorybox.test", "Priya (manager)", Role.MANAGER),
+    ("alex@demo.example.org", "Alex", Role.YOUNG_PERSON),
+    ("jo.carer@demo.example.org", "Jo (foster carer)", Role.CARER),
+    ("sam.sw@demo.example.org", "Sam (social worker)", Role.SOCIAL_WORKER),
+    ("priya.manager@demo.example.org", "Priya (manager)", Role.MANAGER),
 ]
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from memorybox.accounts.models import Role
@@ -76,7 +84,7 @@ class InviteForm(FlaskForm):
         "Their email address",
         validators=[DataRequired("Please type their email address."), Email("That doesn't look like an email address.", check_deliverability=False), Length(max=254)],
     )
-    role = SelectField("What they do", choices=[(r.value, r.label) for r in Role], validators=[DataRequired()])
+    role = SelectField("What they do", choices=[SelectChoice(r.value, r.label) for r in Role], validators=[DataRequired()])
     child_id = SelectField("For a young person: which child is this login for?", choices=[], validate_choice=False)
 
 

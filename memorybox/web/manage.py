@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
 from memorybox.accounts import services as accounts
 from memorybox.accounts.models import Authority, Invitation, Role, User
@@ -63,8 +64,8 @@ def people() -> str:
 def invite():  # type: ignore[no-untyped-def]
     authority = _authority()
     form = InviteForm()
-    form.child_id.choices = [("", "Not a young person")] + [
-        (str(c.id), c.display_name) for c in children.children_without_login(authority)
+    form.child_id.choices = [SelectChoice("", "Not a young person")] + [
+        SelectChoice(str(c.id), c.display_name) for c in children.children_without_login(authority)
     ]
     if form.validate_on_submit():
         child = None
@@ -153,12 +154,13 @@ def _relationship_forms(child: Child) -> tuple[RelationshipForm, RelationshipFor
     placement_form = RelationshipForm(prefix="placement")
     placement_form.person_id.label.text = "Foster carer"
     placement_form.person_id.choices = [
-        (str(u.id), u.display_name) for u in children.people_with_role(child.authority, Role.CARER)
+        SelectChoice(str(u.id), u.display_name)
+        for u in children.people_with_role(child.authority, Role.CARER)
     ]
     allocation_form = RelationshipForm(prefix="allocation")
     allocation_form.person_id.label.text = "Social worker"
     allocation_form.person_id.choices = [
-        (str(u.id), u.display_name)
+        SelectChoice(str(u.id), u.display_name)
         for u in children.people_with_role(child.authority, Role.SOCIAL_WORKER)
     ]
     return placement_form, allocation_form
