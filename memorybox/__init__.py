@@ -9,8 +9,8 @@ from typing import Any
 from flask import Flask
 
 from memorybox import config as config_module
-from memorybox.accounts.passwords import Passwords
 from memorybox import extensions
+from memorybox.accounts.passwords import Passwords
 
 __all__ = ["create_app"]
 
@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app from the environment, then ``test_config`` on top."""
-    instance_path = (test_config or {}).get("INSTANCE_PATH") or config_module.default_instance_path()
+    instance_path = (test_config or {}).get(
+        "INSTANCE_PATH"
+    ) or config_module.default_instance_path()
     app = Flask(
         __name__,
         instance_path=str(instance_path),

@@ -11,11 +11,11 @@ from alembic.config import Config
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from memorybox import clock
 from memorybox.accounts import services as accounts
 from memorybox.accounts.models import Authority, Role, User
 from memorybox.children import services as children
 from memorybox.children.models import Child
-from memorybox import clock
 from memorybox.db import db
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -85,7 +85,8 @@ def init_app(app: Flask) -> None:
         except accounts.InvitationError as exc:
             raise click.ClickException(str(exc)) from exc
         base = current_app.config["BASE_URL"]
-        click.echo(f"Send this link to {display_name}. It works once, until {issued.invitation.expires_at:%d %B %Y}:")
+        until = f"{issued.invitation.expires_at:%d %B %Y}"
+        click.echo(f"Send this link to {display_name}. It works once, until {until}:")
         click.echo(f"{base}/invite#{issued.token}")
 
     @app.cli.command("seed-demo")

@@ -67,8 +67,12 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": False,
-        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get("MEMORYBOX_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
-        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get("MEMORYBOX_LOGIN_LIMIT_ADDRESS", "20 per 15 minutes"),
+        "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get(
+            "MEMORYBOX_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"
+        ),
+        "LOGIN_LIMIT_PER_ADDRESS": os.environ.get(
+            "MEMORYBOX_LOGIN_LIMIT_ADDRESS", "20 per 15 minutes"
+        ),
         "INVITATION_DAYS": _int("MEMORYBOX_INVITATION_DAYS", 7),
         # Argon2id cost. RFC 9106 second recommended option; tests lower it for speed.
         "ARGON2_TIME_COST": _int("MEMORYBOX_ARGON2_TIME_COST", 3),

@@ -99,9 +99,7 @@ def _child_see(actor: User, child: Child) -> Decision:
         return _allow("manager of the child's authority")
     if actor.role is Role.CARER and relationships.has_active_placement(actor.id, child.id):
         return _allow("carer with an active placement")
-    if actor.role is Role.SOCIAL_WORKER and relationships.has_active_allocation(
-        actor.id, child.id
-    ):
+    if actor.role is Role.SOCIAL_WORKER and relationships.has_active_allocation(actor.id, child.id):
         return _allow("allocated social worker")
     return _deny("no active relationship")
 

@@ -52,7 +52,9 @@ def child(auth: Authority, login: User | None = None, name: str = "Alex") -> Chi
     return c
 
 
-def placement(c: Child, carer: User, start: date | None = None, end: date | None = None) -> Placement:
+def placement(
+    c: Child, carer: User, start: date | None = None, end: date | None = None
+) -> Placement:
     p = Placement(
         child_id=c.id,
         carer_id=carer.id,
@@ -64,7 +66,9 @@ def placement(c: Child, carer: User, start: date | None = None, end: date | None
     return p
 
 
-def allocation(c: Child, sw: User, start: date | None = None, end: date | None = None) -> Allocation:
+def allocation(
+    c: Child, sw: User, start: date | None = None, end: date | None = None
+) -> Allocation:
     a = Allocation(
         child_id=c.id,
         social_worker_id=sw.id,
@@ -210,4 +214,22 @@ def build_world(app: Flask) -> World:
     allocation(c, sw)
     allocation(yc, sw)
     allocation(c, ended_sw, start=today - timedelta(days=400), end=today - timedelta(days=1))
-    return World(a, b, yp, c, oyp, oc, yc, carer, ended, unplaced, sw, ended_sw, free_sw, manager, other_manager, byp, bc)
+    return World(
+        a,
+        b,
+        yp,
+        c,
+        oyp,
+        oc,
+        yc,
+        carer,
+        ended,
+        unplaced,
+        sw,
+        ended_sw,
+        free_sw,
+        manager,
+        other_manager,
+        byp,
+        bc,
+    )

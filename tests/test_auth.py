@@ -95,7 +95,11 @@ def test_changing_password_ends_other_sessions_but_keeps_this_one(app, world):
     login_with_form(laptop, world.carer.email)
     response = laptop.post(
         "/account/password",
-        data={"current": PASSWORD, "password": "a brand new secret", "confirm": "a brand new secret"},
+        data={
+            "current": PASSWORD,
+            "password": "a brand new secret",
+            "confirm": "a brand new secret",
+        },
     )
     assert response.status_code == 302
     assert laptop.get("/carer").status_code == 200
@@ -108,7 +112,11 @@ def test_changing_password_needs_the_current_one(client, world):
     login_as(client, world.carer)
     response = client.post(
         "/account/password",
-        data={"current": "wrong", "password": "a brand new secret", "confirm": "a brand new secret"},
+        data={
+            "current": "wrong",
+            "password": "a brand new secret",
+            "confirm": "a brand new secret",
+        },
     )
     assert response.status_code == 400
     assert b"isn&#39;t your password" in response.data
@@ -125,7 +133,12 @@ def test_a_weak_new_password_gets_a_friendly_message(client, world):
 
 def _invite(client, world, **fields):
     login_as(client, world.manager)
-    data = {"display_name": "Morgan", "email": "morgan@example.org", "role": "carer", "child_id": ""}
+    data = {
+        "display_name": "Morgan",
+        "email": "morgan@example.org",
+        "role": "carer",
+        "child_id": "",
+    }
     data.update(fields)
     return client.post("/manage/people/invite", data=data)
 
@@ -148,7 +161,12 @@ def test_manager_invites_a_carer_who_sets_a_password(app, client, world, caplog)
     page = newcomer.get("/invite")
     assert page.status_code == 200
     accepted = newcomer.post(
-        "/invite", data={"token": token, "password": "lovely long password", "confirm": "lovely long password"}
+        "/invite",
+        data={
+            "token": token,
+            "password": "lovely long password",
+            "confirm": "lovely long password",
+        },
     )
     assert accepted.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "morgan@example.org"))
@@ -157,7 +175,8 @@ def test_manager_invites_a_carer_who_sets_a_password(app, client, world, caplog)
 
     # single use
     again = app.test_client().post(
-        "/invite", data={"token": token, "password": "another password!", "confirm": "another password!"}
+        "/invite",
+        data={"token": token, "password": "another password!", "confirm": "another password!"},
     )
     assert again.status_code == 400
     assert b"expired or has already been used" in again.data
@@ -170,7 +189,12 @@ def test_an_expired_invitation_cannot_be_used(app, client, world, monkeypatch):
     later = clock.now() + timedelta(days=8)
     monkeypatch.setattr(clock, "now", lambda: later)
     response = app.test_client().post(
-        "/invite", data={"token": token, "password": "lovely long password", "confirm": "lovely long password"}
+        "/invite",
+        data={
+            "token": token,
+            "password": "lovely long password",
+            "confirm": "lovely long password",
+        },
     )
     assert response.status_code == 400
     assert db.session.scalar(select(User).where(User.email == "morgan@example.org")) is None
@@ -181,7 +205,12 @@ def test_a_cancelled_invitation_cannot_be_used(app, client, world):
     invitation = db.session.scalar(select(Invitation))
     assert client.post(f"/manage/invitations/{invitation.id}/revoke").status_code == 302
     response = app.test_client().post(
-        "/invite", data={"token": token, "password": "lovely long password", "confirm": "lovely long password"}
+        "/invite",
+        data={
+            "token": token,
+            "password": "lovely long password",
+            "confirm": "lovely long password",
+        },
     )
     assert response.status_code == 400
 
@@ -191,7 +220,12 @@ def test_a_young_persons_invitation_links_their_child_record(app, client, world)
         _invite(client, world, role="young_person", child_id=str(world.young_child.id)).data
     )
     app.test_client().post(
-        "/invite", data={"token": token, "password": "lovely long password", "confirm": "lovely long password"}
+        "/invite",
+        data={
+            "token": token,
+            "password": "lovely long password",
+            "confirm": "lovely long password",
+        },
     )
     user = db.session.scalar(select(User).where(User.email == "morgan@example.org"))
     db.session.refresh(world.young_child)
@@ -208,14 +242,26 @@ def test_cli_invite_prints_a_working_link(app, world):
     runner = app.test_cli_runner()
     result = runner.invoke(
         args=[
-            "invite", "--authority", world.authority.slug, "--email", "new.sw@example.org",
-            "--name", "Nia", "--role", "social_worker",
+            "invite",
+            "--authority",
+            world.authority.slug,
+            "--email",
+            "new.sw@example.org",
+            "--name",
+            "Nia",
+            "--role",
+            "social_worker",
         ]
     )
     assert result.exit_code == 0, result.output
     token = re.search(r"/invite#(\S+)", result.output).group(1)
     response = app.test_client().post(
-        "/invite", data={"token": token, "password": "lovely long password", "confirm": "lovely long password"}
+        "/invite",
+        data={
+            "token": token,
+            "password": "lovely long password",
+            "confirm": "lovely long password",
+        },
     )
     assert response.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "new.sw@example.org"))
@@ -224,7 +270,17 @@ def test_cli_invite_prints_a_working_link(app, world):
 
 def test_cli_invite_for_an_unknown_authority_fails_clearly(app):
     result = app.test_cli_runner().invoke(
-        args=["invite", "--authority", "nope", "--email", "a@b.test", "--name", "A", "--role", "carer"]
+        args=[
+            "invite",
+            "--authority",
+            "nope",
+            "--email",
+            "a@b.test",
+            "--name",
+            "A",
+            "--role",
+            "carer",
+        ]
     )
     assert result.exit_code != 0
     assert "No authority called 'nope'" in result.output

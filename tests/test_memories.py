@@ -44,7 +44,9 @@ def _stored_files(app) -> list[Path]:
         (factories.mp4_bytes, "clip.mp4", ItemKind.VIDEO, "video/mp4"),
     ],
 )
-def test_young_person_adds_each_kind_and_it_is_kept(app, client, world, maker, name, kind, content_type):
+def test_young_person_adds_each_kind_and_it_is_kept(
+    app, client, world, maker, name, kind, content_type
+):
     login_as(client, world.young_person)
     content = maker()
     response = _upload(client, world.child.id, content, name, title="My thing", caption="hello")
@@ -66,7 +68,9 @@ def test_the_type_comes_from_the_bytes_not_the_name_or_claimed_type(client, worl
         "file": (io.BytesIO(factories.png_bytes()), "photo.jpg", "image/jpeg"),
         "title": "Mislabelled",
     }
-    response = client.post(f"/children/{world.child.id}/add", data=data, content_type="multipart/form-data")
+    response = client.post(
+        f"/children/{world.child.id}/add", data=data, content_type="multipart/form-data"
+    )
     assert response.status_code == 302
     item = db.session.scalar(select(MemoryItem))
     assert item.content_type == "image/png" and item.extension == "png"
@@ -82,8 +86,16 @@ def _zip_bytes() -> bytes:
 @pytest.mark.parametrize(
     ("content", "name", "message"),
     [
-        (b"<html><script>alert(1)</script></html>", "photo.jpg", b"can&#39;t keep that kind of file"),
-        (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "a.svg", b"can&#39;t keep that kind of file"),
+        (
+            b"<html><script>alert(1)</script></html>",
+            "photo.jpg",
+            b"can&#39;t keep that kind of file",
+        ),
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "a.svg",
+            b"can&#39;t keep that kind of file",
+        ),
         (_zip_bytes(), "photos.zip", b"can&#39;t keep that kind of file"),
         (b"MZ\x90\x00" + b"\x00" * 200, "game.exe", b"can&#39;t keep that kind of file"),
         (b"", "empty.jpg", b"That file is empty"),
@@ -106,7 +118,9 @@ def test_unsupported_or_broken_files_get_a_friendly_4xx_and_nothing_is_kept(
 
 def test_a_missing_file_or_title_is_explained(client, world):
     login_as(client, world.young_person)
-    response = client.post(f"/children/{world.child.id}/add", data={"title": ""}, content_type="multipart/form-data")
+    response = client.post(
+        f"/children/{world.child.id}/add", data={"title": ""}, content_type="multipart/form-data"
+    )
     assert response.status_code == 400
     assert b"Please choose a file to add." in response.data
     assert b"Please give it a title." in response.data
@@ -201,7 +215,9 @@ def test_a_storage_outage_says_try_again_and_saves_nothing(app, client, world, t
 
 def test_a_carers_item_waits_in_suggested_until_the_child_keeps_it(app, client, world):
     login_as(client, world.carer)
-    response = _upload(client, world.child.id, factories.jpeg_bytes(), "sports-day.jpg", title="Sports day")
+    response = _upload(
+        client, world.child.id, factories.jpeg_bytes(), "sports-day.jpg", title="Sports day"
+    )
     assert response.status_code == 302
     item = db.session.scalar(select(MemoryItem))
     assert item.status is ItemStatus.SUGGESTED and item.added_by_id == world.carer.id
@@ -219,7 +235,9 @@ def test_a_carers_item_waits_in_suggested_until_the_child_keeps_it(app, client, 
 
 
 def test_a_declined_item_leaves_the_box_and_the_carer_is_told(app, client, world):
-    it = factories.item(app, world.child, world.carer, title="Old school", status=ItemStatus.SUGGESTED)
+    it = factories.item(
+        app, world.child, world.carer, title="Old school", status=ItemStatus.SUGGESTED
+    )
     login_as(client, world.young_person)
     assert client.post(f"/items/{it.id}/decline").status_code == 302
     link = f'href="/items/{it.id}"'.encode()
@@ -233,9 +251,15 @@ def test_a_declined_item_leaves_the_box_and_the_carer_is_told(app, client, world
 
 
 def test_gallery_is_newest_first_and_timeline_is_grouped_by_year(app, client, world):
-    factories.item(app, world.child, world.young_person, title="Baby photo", memory_date=date(2014, 6, 1))
-    factories.item(app, world.child, world.young_person, title="New bike", memory_date=date(2023, 8, 9))
-    factories.item(app, world.child, world.young_person, title="First tooth", memory_date=date(2014, 2, 1))
+    factories.item(
+        app, world.child, world.young_person, title="Baby photo", memory_date=date(2014, 6, 1)
+    )
+    factories.item(
+        app, world.child, world.young_person, title="New bike", memory_date=date(2023, 8, 9)
+    )
+    factories.item(
+        app, world.child, world.young_person, title="First tooth", memory_date=date(2014, 2, 1)
+    )
     login_as(client, world.young_person)
     gallery = client.get(f"/children/{world.child.id}/box").data.decode()
     assert gallery.index("New bike") < gallery.index("Baby photo") < gallery.index("First tooth")
@@ -269,7 +293,9 @@ def test_a_too_long_caption_is_refused_kindly_and_kept_in_the_form(app, client, 
 def test_a_bad_date_is_explained_not_a_500(app, client, world):
     it = factories.item(app, world.child, world.young_person, title="Beach")
     login_as(client, world.young_person)
-    response = client.post(f"/items/{it.id}/edit", data={"title": "Beach", "memory_date": "31/02/2020"})
+    response = client.post(
+        f"/items/{it.id}/edit", data={"title": "Beach", "memory_date": "31/02/2020"}
+    )
     assert response.status_code == 400
 
 
@@ -277,14 +303,18 @@ def test_deleted_items_go_to_the_bin_and_can_come_back(app, client, world):
     it = factories.item(app, world.child, world.young_person, title="Nan's letter")
     login_as(client, world.young_person)
     assert client.post(f"/items/{it.id}/delete").status_code == 302
-    assert f'href="/items/{it.id}"'.encode() not in client.get(f"/children/{world.child.id}/box").data
+    assert (
+        f'href="/items/{it.id}"'.encode() not in client.get(f"/children/{world.child.id}/box").data
+    )
     bin_page = client.get(f"/children/{world.child.id}/bin").data
     assert b"Nan&#39;s letter" in bin_page and b"Put it back" in bin_page
     assert client.post(f"/items/{it.id}/restore").status_code == 302
     assert f'href="/items/{it.id}"'.encode() in client.get(f"/children/{world.child.id}/box").data
 
 
-def test_after_30_days_in_the_bin_an_item_cannot_be_restored_and_is_purged(app, client, world, monkeypatch):
+def test_after_30_days_in_the_bin_an_item_cannot_be_restored_and_is_purged(
+    app, client, world, monkeypatch
+):
     it = factories.item(app, world.child, world.young_person, title="Old")
     key = it.storage_key
     storage = app.extensions["memorybox.storage"]

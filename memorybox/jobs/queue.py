@@ -25,7 +25,9 @@ def make_huey(url: str, immediate: bool = False) -> Huey:
     elif parsed.scheme == "memory":
         queue = MemoryHuey("memorybox", immediate=immediate)
     else:
-        raise ValueError(f"Unsupported queue URL scheme {parsed.scheme!r}: use sqlite:// or redis://")
+        raise ValueError(
+            f"Unsupported queue URL scheme {parsed.scheme!r}: use sqlite:// or redis://"
+        )
     return queue
 
 

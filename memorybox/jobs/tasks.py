@@ -26,7 +26,7 @@ def _app() -> Flask:
     from flask import current_app, has_app_context
 
     if has_app_context():
-        return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
+        return current_app._get_current_object()  # type: ignore[attr-defined]
     return _worker_app()
 
 

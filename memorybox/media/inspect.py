@@ -47,7 +47,9 @@ ALLOWED: dict[str, Sniffed] = {
 
 PILLOW_FORMAT = {"image/jpeg": "JPEG", "image/png": "PNG"}
 
-FRIENDLY_TYPES = "a photo (JPEG or PNG), a PDF, a sound clip (MP3, M4A, WAV, OGG) or a video (MP4, MOV, WebM)"
+FRIENDLY_TYPES = (
+    "a photo (JPEG or PNG), a PDF, a sound clip (MP3, M4A, WAV, OGG) or a video (MP4, MOV, WebM)"
+)
 
 
 def sniff(stream: BinaryIO) -> Sniffed:
@@ -73,12 +75,16 @@ def _check_image(stream: BinaryIO, pillow_format: str) -> None:
             with Image.open(stream, formats=[pillow_format]) as image:
                 width, height = image.size
                 if width < 1 or height < 1 or width * height > MAX_IMAGE_PIXELS:
-                    raise UnsupportedFile("That photo is too big for us to show. Please try a smaller one.")
+                    raise UnsupportedFile(
+                        "That photo is too big for us to show. Please try a smaller one."
+                    )
                 image.verify()
     except UnsupportedFile:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise UnsupportedFile("That photo is too big for us to show. Please try a smaller one.") from exc
+        raise UnsupportedFile(
+            "That photo is too big for us to show. Please try a smaller one."
+        ) from exc
     except Exception as exc:  # any decoder failure means we cannot trust the file
         raise UnsupportedFile(
             "That photo seems to be damaged, so we can't keep it. Please try another copy."

@@ -11,7 +11,6 @@ from memorybox.accounts.models import User
 from memorybox.children.models import Child
 from memorybox.db import Base, UTCDateTime
 
-
 BIN_DAYS = 30  # how long a deleted item waits in the bin before it is gone for ever
 
 

@@ -216,12 +216,15 @@ def bin_expires_on(item: MemoryItem) -> date | None:
 
 
 def delete_for_ever(item: MemoryItem, storage: Storage) -> None:
-    """Remove the row first, then the object: a crash in between leaves an orphan object
-    (found by reconciliation), never a row without its file."""
+    """Remove the row first, then the object: a failure in between leaves an orphan object
+    (logged with its key, for clean-up), never a row without its file."""
     key = item.storage_key
     db.session.delete(item)
     db.session.commit()
-    storage.delete(key)
+    try:
+        storage.delete(key)
+    except (StorageError, OSError):
+        log.warning("could not delete stored object %s; it is now an orphan", key)
 
 
 def purge_expired_bin(storage: Storage) -> int:

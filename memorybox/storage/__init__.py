@@ -8,7 +8,14 @@ from memorybox.storage.base import Storage, StorageError, StorageUnavailable
 from memorybox.storage.keys import new_key
 from memorybox.storage.local import LocalStorage
 
-__all__ = ["LocalStorage", "Storage", "StorageError", "StorageUnavailable", "get_storage", "new_key"]
+__all__ = [
+    "LocalStorage",
+    "Storage",
+    "StorageError",
+    "StorageUnavailable",
+    "get_storage",
+    "new_key",
+]
 
 
 def get_storage(url: str) -> Storage:

@@ -33,15 +33,14 @@ class LocalStorage:
         written = 0
         try:
             with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(CHUNK):
-                    out.write(chunk)
+                while chunk := stream.read(CHUNK):  # a failing upload raises its own error
+                    _write(out, chunk)
                     written += len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp_name, path)
-        except OSError as exc:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise StorageUnavailable("could not write to the storage folder") from exc
+                _write(out, b"", sync=True)
+            try:
+                os.replace(tmp_name, path)
+            except OSError as exc:
+                raise StorageUnavailable("could not write to the storage folder") from exc
         except BaseException:
             Path(tmp_name).unlink(missing_ok=True)
             raise
@@ -63,3 +62,13 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+
+def _write(out: BinaryIO, chunk: bytes, sync: bool = False) -> None:
+    try:
+        out.write(chunk)
+        if sync:
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as exc:
+        raise StorageUnavailable("could not write to the storage folder") from exc

@@ -18,7 +18,7 @@ T = TypeVar("T")
 
 
 def actor() -> User | None:
-    user = current_user._get_current_object() if current_user else None  # type: ignore[attr-defined]
+    user = current_user._get_current_object() if current_user else None
     return user if isinstance(user, User) else None
 
 
@@ -52,4 +52,4 @@ def load(model: type[T], ident: int, action: Action) -> T:
 
 
 def storage() -> Storage:
-    return current_app.extensions["memorybox.storage"]  # type: ignore[no-any-return]
+    return current_app.extensions["memorybox.storage"]

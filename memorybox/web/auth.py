@@ -18,7 +18,7 @@ LOGIN_FAILED = "That email and password don't match. Please check them and try a
 
 
 def _passwords() -> Passwords:
-    return current_app.extensions["memorybox.passwords"]  # type: ignore[no-any-return]
+    return current_app.extensions["memorybox.passwords"]
 
 
 def _account_key() -> str:

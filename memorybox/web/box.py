@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
-from werkzeug.wrappers import Response
 
 from memorybox.children.models import Child
 from memorybox.media.inspect import UnsupportedFile
@@ -58,7 +67,7 @@ def bin(child_id: int) -> str:
     )
 
 
-def _form_error(form: AddItemForm, child: Child, message: str, status: int):  # type: ignore[no-untyped-def]
+def _form_error(form: AddItemForm, child: Child, message: str, status: int) -> ResponseReturnValue:
     if wants_json():
         return jsonify(error=message), status
     form.file.errors = [message]
@@ -66,7 +75,7 @@ def _form_error(form: AddItemForm, child: Child, message: str, status: int):  # 
 
 
 @bp.route("/add", methods=["GET", "POST"])
-def add(child_id: int):  # type: ignore[no-untyped-def]
+def add(child_id: int) -> ResponseReturnValue:
     child = load(Child, child_id, Action.ITEM_ADD)
     user = signed_in_actor()
     form = AddItemForm()

@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from memorybox.db import db
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,9 @@ def wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
-def render_error(status: int, title: str | None = None, message: str | None = None):  # type: ignore[no-untyped-def]
+def render_error(
+    status: int, title: str | None = None, message: str | None = None
+) -> ResponseReturnValue:
     default_title, default_message = MESSAGES.get(status, MESSAGES[400])
     title = title or default_title
     message = message or default_message
@@ -45,7 +50,7 @@ def render_error(status: int, title: str | None = None, message: str | None = No
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(_error: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf(_error: CSRFError) -> ResponseReturnValue:
         return render_error(
             400,
             "This page timed out",
@@ -54,13 +59,14 @@ def init_app(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(error: HTTPException) -> ResponseReturnValue:
         status = error.code or 500
         if status == 429:
             return render_error(429)
         return render_error(status if status in MESSAGES else 400)
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(error: Exception) -> ResponseReturnValue:
         log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
         return render_error(500)

@@ -32,7 +32,10 @@ class ConfirmForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired("Please type your email address."), Length(max=254)])
+    email = EmailField(
+        "Email address",
+        validators=[DataRequired("Please type your email address."), Length(max=254)],
+    )
     password = PasswordField(
         "Password", validators=[DataRequired("Please type your password."), Length(max=MAX_LENGTH)]
     )
@@ -43,30 +46,48 @@ class AcceptInvitationForm(FlaskForm):
         "Your invite code",
         validators=[DataRequired("Please paste the invite code from your link."), Length(max=200)],
     )
-    password = PasswordField("Choose a password", validators=[DataRequired("Please choose a password."), _good_password])
+    password = PasswordField(
+        "Choose a password", validators=[DataRequired("Please choose a password."), _good_password]
+    )
     confirm = PasswordField(
         "Type it again",
-        validators=[DataRequired("Please type your password again."), EqualTo("password", "The two passwords are different. Please try again.")],
+        validators=[
+            DataRequired("Please type your password again."),
+            EqualTo("password", "The two passwords are different. Please try again."),
+        ],
     )
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField("Your password now", validators=[DataRequired("Please type your password now.")])
-    password = PasswordField("New password", validators=[DataRequired("Please choose a new password."), _good_password])
+    current = PasswordField(
+        "Your password now", validators=[DataRequired("Please type your password now.")]
+    )
+    password = PasswordField(
+        "New password", validators=[DataRequired("Please choose a new password."), _good_password]
+    )
     confirm = PasswordField(
         "Type the new password again",
-        validators=[DataRequired("Please type it again."), EqualTo("password", "The two passwords are different. Please try again.")],
+        validators=[
+            DataRequired("Please type it again."),
+            EqualTo("password", "The two passwords are different. Please try again."),
+        ],
     )
 
 
 class ItemDetailsForm(FlaskForm):
     title = StringField(
         "Title",
-        validators=[DataRequired("Please give it a title."), Length(max=TITLE_MAX, message=f"Titles can have up to {TITLE_MAX} letters.")],
+        validators=[
+            DataRequired("Please give it a title."),
+            Length(max=TITLE_MAX, message=f"Titles can have up to {TITLE_MAX} letters."),
+        ],
     )
     caption = TextAreaField(
         "What is this memory about? (you can leave this empty)",
-        validators=[Optional(), Length(max=CAPTION_MAX, message=f"Please keep this under {CAPTION_MAX} letters.")],
+        validators=[
+            Optional(),
+            Length(max=CAPTION_MAX, message=f"Please keep this under {CAPTION_MAX} letters."),
+        ],
     )
     memory_date = DateField(
         "When is this memory from? (you can leave this empty)",
@@ -79,21 +100,41 @@ class AddItemForm(ItemDetailsForm):
 
 
 class InviteForm(FlaskForm):
-    display_name = StringField("Their name", validators=[DataRequired("Please type their name."), Length(max=80)])
+    display_name = StringField(
+        "Their name", validators=[DataRequired("Please type their name."), Length(max=80)]
+    )
     email = EmailField(
         "Their email address",
-        validators=[DataRequired("Please type their email address."), Email("That doesn't look like an email address.", check_deliverability=False), Length(max=254)],
+        validators=[
+            DataRequired("Please type their email address."),
+            Email("That doesn't look like an email address.", check_deliverability=False),
+            Length(max=254),
+        ],
     )
-    role = SelectField("What they do", choices=[SelectChoice(r.value, r.label) for r in Role], validators=[DataRequired()])
-    child_id = SelectField("For a young person: which child is this login for?", choices=[], validate_choice=False)
+    role = SelectField(
+        "What they do",
+        choices=[SelectChoice(r.value, r.label) for r in Role],
+        validators=[DataRequired()],
+    )
+    child_id = SelectField(
+        "For a young person: which child is this login for?", choices=[], validate_choice=False
+    )
 
 
 class ChildForm(FlaskForm):
-    display_name = StringField("Name the child likes to be called", validators=[DataRequired("Please type a name."), Length(max=80)])
+    display_name = StringField(
+        "Name the child likes to be called",
+        validators=[DataRequired("Please type a name."), Length(max=80)],
+    )
     date_of_birth = DateField("Date of birth (optional)", validators=[Optional()])
 
 
 class RelationshipForm(FlaskForm):
-    person_id = SelectField("Who", choices=[], validate_choice=False, validators=[DataRequired("Please choose someone.")])
+    person_id = SelectField(
+        "Who",
+        choices=[],
+        validate_choice=False,
+        validators=[DataRequired("Please choose someone.")],
+    )
     start_date = DateField("Start date", validators=[DataRequired("Please give a start date.")])
     end_date = DateField("End date (optional)", validators=[Optional()])

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
@@ -41,16 +44,16 @@ def show(item_id: int) -> str:
     )
 
 
-def _stream(item: MemoryItem, attachment: bool) -> Response:
+def _stream(item: MemoryItem, attachment: bool) -> ResponseReturnValue:
     try:
         chunks = storage().iter_bytes(item.storage_key)
         first = next(chunks, b"")
     except (FileNotFoundError, StorageError):
-        return render_error(  # type: ignore[no-any-return]
+        return render_error(
             503, "We can't open that just now", "Please try again in a few minutes."
         )
 
-    def body():  # type: ignore[no-untyped-def]
+    def body() -> Iterator[bytes]:
         yield first
         yield from chunks
 
@@ -65,26 +68,28 @@ def _stream(item: MemoryItem, attachment: bool) -> Response:
 
 
 @bp.get("/file")
-def file(item_id: int) -> Response:
+def file(item_id: int) -> ResponseReturnValue:
     """Photos shown inside the page. Anything that is not a photo is always a download."""
     item = _viewed(load(MemoryItem, item_id, Action.ITEM_VIEW), "item:view-file")
     return _stream(item, attachment=item.kind is not ItemKind.PHOTO)
 
 
 @bp.get("/download")
-def download(item_id: int) -> Response:
+def download(item_id: int) -> ResponseReturnValue:
     item = _viewed(load(MemoryItem, item_id, Action.ITEM_VIEW), "item:download")
     return _stream(item, attachment=True)
 
 
 @bp.route("/edit", methods=["GET", "POST"])
-def edit(item_id: int):  # type: ignore[no-untyped-def]
+def edit(item_id: int) -> ResponseReturnValue:
     item = load(MemoryItem, item_id, Action.ITEM_EDIT)
     form = ItemDetailsForm(obj=item)
     if form.validate_on_submit():
         memories.update_details(
             item,
-            memories.ItemDetails(form.title.data or "", form.caption.data or "", form.memory_date.data),
+            memories.ItemDetails(
+                form.title.data or "", form.caption.data or "", form.memory_date.data
+            ),
         )
         flash("Saved.")
         return redirect(url_for("items.show", item_id=item.id))
@@ -128,9 +133,6 @@ def restore(item_id: int) -> Response:
 def purge(item_id: int) -> Response:
     item = load(MemoryItem, item_id, Action.ITEM_PURGE)
     child_id, title = item.child_id, item.title
-    try:
-        memories.delete_for_ever(item, storage())
-    except StorageError:
-        pass  # the row is gone; the orphaned object is removed by reconciliation
+    memories.delete_for_ever(item, storage())
     flash(f"“{title}” has been deleted for ever.")
     return redirect(url_for("box.bin", child_id=child_id))

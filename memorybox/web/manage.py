@@ -5,6 +5,7 @@ Managers never see what is inside a child's box."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
@@ -61,7 +62,7 @@ def people() -> str:
 
 
 @bp.route("/people/invite", methods=["GET", "POST"])
-def invite():  # type: ignore[no-untyped-def]
+def invite() -> ResponseReturnValue:
     authority = _authority()
     form = InviteForm()
     form.child_id.choices = [SelectChoice("", "Not a young person")] + [
@@ -139,7 +140,7 @@ def child_list() -> str:
 
 
 @bp.route("/children/new", methods=["GET", "POST"])
-def new_child():  # type: ignore[no-untyped-def]
+def new_child() -> ResponseReturnValue:
     authority = _authority()
     form = ChildForm()
     if form.validate_on_submit():
@@ -166,12 +167,17 @@ def _relationship_forms(child: Child) -> tuple[RelationshipForm, RelationshipFor
     return placement_form, allocation_form
 
 
-def _render_child(child: Child, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_child(child: Child, status: int = 200) -> ResponseReturnValue:
     placement_form, allocation_form = _relationship_forms(child)
     return _render_child_with(child, placement_form, allocation_form, status)
 
 
-def _render_child_with(child, placement_form, allocation_form, status=200):  # type: ignore[no-untyped-def]
+def _render_child_with(
+    child: Child,
+    placement_form: RelationshipForm,
+    allocation_form: RelationshipForm,
+    status: int = 200,
+) -> ResponseReturnValue:
     return render_template(
         "manage/child.html",
         child=child,
@@ -183,11 +189,11 @@ def _render_child_with(child, placement_form, allocation_form, status=200):  # t
 
 
 @bp.get("/children/<int:child_id>")
-def child(child_id: int):  # type: ignore[no-untyped-def]
+def child(child_id: int) -> ResponseReturnValue:
     return _render_child(load(Child, child_id, Action.CHILD_MANAGE))
 
 
-def _record(child_id: int, kind: str):  # type: ignore[no-untyped-def]
+def _record(child_id: int, kind: str) -> ResponseReturnValue:
     child = load(Child, child_id, Action.CHILD_MANAGE)
     placement_form, allocation_form = _relationship_forms(child)
     form = placement_form if kind == "placement" else allocation_form
@@ -196,7 +202,7 @@ def _record(child_id: int, kind: str):  # type: ignore[no-untyped-def]
     person = db.session.get(User, _int_or_none(form.person_id.data) or 0)
     record = children.place if kind == "placement" else children.allocate
     try:
-        record(child, person, form.start_date.data, form.end_date.data, signed_in_actor())  # type: ignore[arg-type]
+        record(child, person, form.start_date.data, form.end_date.data, signed_in_actor())
     except children.RelationshipError as exc:
         form.person_id.errors = [str(exc)]
         return _render_child_with(child, placement_form, allocation_form, 400)
@@ -205,12 +211,12 @@ def _record(child_id: int, kind: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/children/<int:child_id>/placements")
-def add_placement(child_id: int):  # type: ignore[no-untyped-def]
+def add_placement(child_id: int) -> ResponseReturnValue:
     return _record(child_id, "placement")
 
 
 @bp.post("/children/<int:child_id>/allocations")
-def add_allocation(child_id: int):  # type: ignore[no-untyped-def]
+def add_allocation(child_id: int) -> ResponseReturnValue:
     return _record(child_id, "allocation")
 
 
