@@ -306,3 +306,22 @@ def test_passwords_are_stored_as_argon2id(world):
 
 def test_factories_world_is_consistent(world):
     assert factories.PASSWORD not in world.carer.password_hash
+
+
+def test_an_unknown_email_still_costs_one_password_check(app, world, monkeypatch):
+    """So response time does not reveal which accounts exist."""
+    from memorybox.accounts import services
+
+    passwords = app.extensions["memorybox.passwords"]
+    calls = []
+    original = passwords.verify
+
+    def counting(stored_hash, password):
+        calls.append(stored_hash)
+        return original(stored_hash, password)
+
+    monkeypatch.setattr(passwords, "verify", counting)
+    assert services.authenticate(passwords, "nobody@example.org", "guess") is None
+    assert services.authenticate(passwords, world.carer.email, "guess") is None
+    assert len(calls) == 2
+    assert calls[0] is None and calls[1] == world.carer.password_hash

@@ -31,9 +31,13 @@
     });
   }
 
+  /* The limit in words. Rounded down, so a file that fits the words always fits the limit. */
   function formatSize(bytes) {
-    if (bytes >= 1024 * 1024 * 1024) return (bytes / (1024 * 1024 * 1024)).toFixed(1) + " GB";
-    return Math.round(bytes / (1024 * 1024)) + " MB";
+    var kb = 1024, mb = kb * 1024, gb = mb * 1024;
+    if (bytes >= gb) return (Math.floor((bytes / gb) * 10) / 10) + " GB";
+    if (bytes >= mb) return Math.floor(bytes / mb) + " MB";
+    if (bytes >= kb) return Math.floor(bytes / kb) + " KB";
+    return bytes + " bytes";
   }
 
   /* Upload with a progress bar. Errors keep everything typed in the form. */
