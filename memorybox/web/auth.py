@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 from memorybox.accounts import services as accounts
 from memorybox.accounts.passwords import Passwords
 from memorybox.extensions import limiter
-from memorybox.web.access import signed_in_actor
+from memorybox.web.access import actor, signed_in_actor
 from memorybox.web.forms import AcceptInvitationForm, ChangePasswordForm, LoginForm
 
 bp = Blueprint("auth", __name__)
@@ -41,6 +41,8 @@ def _address_limit() -> str:
 @limiter.limit(_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed)
 @limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed)
 def login() -> Response | str | tuple[str, int]:
+    if actor() is not None and request.method == "GET":
+        return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(_passwords(), form.email.data or "", form.password.data or "")

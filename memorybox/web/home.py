@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, url_for
-from werkzeug.wrappers import Response
+from flask import Blueprint, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 
 from memorybox.children import relationships
 from memorybox.policy import Action
@@ -13,7 +13,7 @@ bp = Blueprint("home", __name__)
 
 
 @bp.get("/")
-def index() -> Response:
+def index() -> ResponseReturnValue:
     user = actor()
     if user is None:
         return redirect(url_for("auth.login"))
@@ -26,7 +26,7 @@ def index() -> Response:
         return redirect(url_for("caseload.home"))
     if can(Action.AUTHORITY_MANAGE, user.authority):
         return redirect(url_for("manage.overview"))
-    return redirect(url_for("auth.login"))
+    return render_template("home/unlinked.html")
 
 
 @bp.get("/healthz")
