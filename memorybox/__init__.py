@@ -45,7 +45,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["ARGON2_PARALLELISM"],
     )
 
+    from memorybox.notifications.mail import make_mailer
     from memorybox.storage import get_storage
+
+    app.extensions["memorybox.mailer"] = make_mailer(app.config["MAIL_URL"])
 
     app.extensions["memorybox.storage"] = get_storage(app.config["STORAGE_URL"])
 

@@ -74,6 +74,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             "MEMORYBOX_LOGIN_LIMIT_ADDRESS", "20 per 15 minutes"
         ),
         "INVITATION_DAYS": _int("MEMORYBOX_INVITATION_DAYS", 7),
+        "MAIL_URL": os.environ.get("MAIL_URL", "console://"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Memory Box <no-reply@memorybox.invalid>"),
         # Argon2id cost. RFC 9106 second recommended option; tests lower it for speed.
         "ARGON2_TIME_COST": _int("MEMORYBOX_ARGON2_TIME_COST", 3),
         "ARGON2_MEMORY_KIB": _int("MEMORYBOX_ARGON2_MEMORY_KIB", 64 * 1024),

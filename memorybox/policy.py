@@ -19,6 +19,8 @@ from memorybox.accounts.models import Authority, Invitation, Role, User
 from memorybox.children import relationships
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.memories.models import BIN_DAYS, ItemStatus, MemoryItem
+from memorybox.sharing import services as sharing
+from memorybox.sharing.models import Audience, Collection, Consent
 
 
 class Action(enum.StrEnum):
@@ -43,6 +45,22 @@ class Action(enum.StrEnum):
     # Own pages (target: the actor)
     CARER_HOME = "carer:home"
     CASELOAD_VIEW = "caseload:view"
+    NOTIFICATIONS_VIEW = "notifications:view"
+    # Sharing (target: Child unless noted)
+    SHARING_VIEW = "sharing:view"  # read every consent, and who has looked
+    SHARING_DECIDE = "sharing:decide"  # give consents for this child
+    ITEM_SHARE = "item:share"  # target: MemoryItem
+    COLLECTION_MANAGE = "collection:manage"  # make albums, add and remove items
+    COLLECTION_VIEW = "collection:view"  # target: Collection
+    COLLECTION_SHARE = "collection:share"  # target: Collection
+    CONSENT_REVOKE = "consent:revoke"  # target: Consent
+    SHARED_VIEW = "shared:view"  # what this child shares with me
+    CAPACITY_RECORD = "capacity:record"  # record that the child decides for themselves
+    HELP_ASK = "help:ask"  # the "I need help" button
+    ITEM_TALK = "item:talk"  # "I'd like to talk about this" (target: MemoryItem)
+    ITEM_COMMENT = "item:comment"  # read and write comments (target: MemoryItem)
+    ITEM_REVIEW = "item:review"  # moderation: approve or not (target: MemoryItem)
+    REVIEW_QUEUE = "review:queue"  # target: the actor
 
 
 @dataclass(frozen=True)
@@ -111,14 +129,165 @@ def _item_view(actor: User, item: MemoryItem) -> Decision:
     child = item.child
     if _is_the_child(actor, child):
         return _allow("this is your own box")
+    if item.in_bin:
+        return _deny("in the child's bin")
     if (
         actor.role is Role.CARER
         and item.added_by_id == actor.id
-        and not item.in_bin
         and relationships.has_active_placement(actor.id, child.id)
     ):
         return _allow("you added this during an active placement")
+    if item.status is ItemStatus.AWAITING_APPROVAL and _reviewer(actor, child):
+        return _allow("waiting for your approval")
+    if item.status is not ItemStatus.KEPT:
+        return _deny("not in the child's box")
+    if _proxy_for(actor, child):
+        return _allow("you look after this box for a child without a login")
+    for consent in sharing.active_consents_for_item(item):
+        if in_audience(actor, consent):
+            return _allow("the child shared this with you")
     return _deny("private to the child")
+
+
+def in_audience(actor: User, consent: Consent) -> bool:
+    """Is ``actor`` in this consent's audience today? Relationships are read live."""
+    if consent.audience is Audience.PERSON:
+        return consent.person_id == actor.id
+    if consent.audience is Audience.CARERS:
+        return actor.role is Role.CARER and relationships.has_active_placement(
+            actor.id, consent.child_id
+        )
+    if consent.audience is Audience.SOCIAL_WORKER:
+        return actor.role is Role.SOCIAL_WORKER and relationships.has_active_allocation(
+            actor.id, consent.child_id
+        )
+    return False
+
+
+def _allocated(actor: User, child: Child) -> bool:
+    return actor.role is Role.SOCIAL_WORKER and relationships.has_active_allocation(
+        actor.id, child.id
+    )
+
+
+def _decides_on_behalf(actor: User, child: Child) -> bool:
+    return _allocated(actor, child) and not sharing.decides_for_self(child)
+
+
+def _proxy_for(actor: User, child: Child) -> bool:
+    """A child too young for a login: their social worker keeps the box for them. A child
+    with their own login is never seen into, whatever their age: their social worker shares
+    on their behalf by title, as the child asks, without opening anything."""
+    return child.user_id is None and _allocated(actor, child)
+
+
+def _reviewer(actor: User, child: Child) -> bool:
+    return _allocated(actor, child) and child.authority.moderation_required
+
+
+# --- rules about sharing ----------------------------------------------------------------
+
+
+def _sharing_decide(actor: User, child: Child) -> Decision:
+    if _is_the_child(actor, child) and sharing.decides_for_self(child):
+        return _allow("you decide who sees your things")
+    if _decides_on_behalf(actor, child):
+        return _allow("you manage sharing for this child")
+    return _deny("not the one who decides")
+
+
+def _sharing_view(actor: User, child: Child) -> Decision:
+    if _is_the_child(actor, child):
+        return _allow("this is about your things")
+    return _sharing_decide(actor, child)
+
+
+def _item_share(actor: User, item: MemoryItem) -> Decision:
+    if item.in_bin or item.status is not ItemStatus.KEPT:
+        return _deny("only things kept in the box can be shared")
+    return _sharing_decide(actor, item.child)
+
+
+def _collection_manage(actor: User, child: Child) -> Decision:
+    if _is_the_child(actor, child):
+        return _allow("your albums")
+    if _proxy_for(actor, child):
+        return _allow("you look after this box for a child without a login")
+    return _deny("only the child makes albums")
+
+
+def _collection_view(actor: User, collection: Collection) -> Decision:
+    if _collection_manage(actor, collection.child):
+        return _allow("your albums")
+    for consent in sharing.active_consents_for_collection(collection):
+        if in_audience(actor, consent):
+            return _allow("the child shared this with you")
+    return _deny("private to the child")
+
+
+def _collection_share(actor: User, collection: Collection) -> Decision:
+    return _sharing_decide(actor, collection.child)
+
+
+def _consent_revoke(actor: User, consent: Consent) -> Decision:
+    if consent.revoked_at is not None:
+        return _deny("already stopped")
+    return _sharing_decide(actor, consent.child)
+
+
+def _shared_view(actor: User, child: Child) -> Decision:
+    if _is_the_child(actor, child):
+        return _deny("this is your own box")
+    if _child_see(actor, child):
+        return _allow("you are in this child's life now")
+    if any(in_audience(actor, c) for c in sharing.candidate_consents(child)):
+        return _allow("the child shared something with you")
+    return _deny("nothing shared with you")
+
+
+def _capacity_record(actor: User, child: Child) -> Decision:
+    if child.user_id is None or child.decides_sharing_since is not None:
+        return _deny("nothing to record")
+    if _allocated(actor, child):
+        return _allow("allocated social worker")
+    return _deny("allocated social worker only")
+
+
+def _help_ask(actor: User, child: Child) -> Decision:
+    return _allow("asking for help") if _is_the_child(actor, child) else _deny("the child only")
+
+
+def _item_talk(actor: User, item: MemoryItem) -> Decision:
+    if _is_the_child(actor, item.child) and item.status is ItemStatus.KEPT and not item.in_bin:
+        return _allow("your item")
+    return _deny("the child only")
+
+
+def _item_comment(actor: User, item: MemoryItem) -> Decision:
+    """The child and the person who added it talk about it, while both can see it."""
+    if item.in_bin or item.status in {ItemStatus.AWAITING_APPROVAL, ItemStatus.NOT_APPROVED}:
+        return _deny("not in the box")
+    if _is_the_child(actor, item.child):
+        return _allow("your item")
+    if item.added_by_id == actor.id and _item_view(actor, item):
+        return _allow("you added this")
+    return _deny("the child and the adder only")
+
+
+def _item_review(actor: User, item: MemoryItem) -> Decision:
+    if item.status is ItemStatus.AWAITING_APPROVAL and _reviewer(actor, item.child):
+        return _allow("allocated social worker")
+    return _deny("nothing to review")
+
+
+def _review_queue(actor: User, target: User) -> Decision:
+    if actor.role is Role.SOCIAL_WORKER and target.id == actor.id:
+        return _allow("your own queue")
+    return _deny("social workers only")
+
+
+def _notifications_view(actor: User, target: User) -> Decision:
+    return _allow("your own") if target.id == actor.id else _deny("someone else's")
 
 
 def _owner_only(check: Callable[[MemoryItem], Decision]) -> Callable[[User, MemoryItem], Decision]:
@@ -140,6 +309,13 @@ def _decidable(item: MemoryItem) -> Decision:
     if item.in_bin or item.status is not ItemStatus.SUGGESTED:
         return _deny("nothing to decide")
     return _allow("a suggestion for you")
+
+
+def _item_decide(actor: User, item: MemoryItem) -> Decision:
+    """The child keeps or declines; for a child with no login, their social worker does."""
+    if _proxy_for(actor, item.child):
+        return _decidable(item)
+    return _owner_only(_decidable)(actor, item)
 
 
 def _restorable(item: MemoryItem) -> Decision:
@@ -217,7 +393,7 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.CHILD_SEE, Child): _child_see,
     (Action.ITEM_VIEW, MemoryItem): _item_view,
     (Action.ITEM_EDIT, MemoryItem): _owner_only(_editable),
-    (Action.ITEM_DECIDE, MemoryItem): _owner_only(_decidable),
+    (Action.ITEM_DECIDE, MemoryItem): _item_decide,
     (Action.ITEM_DELETE, MemoryItem): _owner_only(_editable),
     (Action.ITEM_RESTORE, MemoryItem): _owner_only(_restorable),
     (Action.ITEM_PURGE, MemoryItem): _owner_only(_purgeable),
@@ -230,6 +406,21 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.INVITATION_REVOKE, Invitation): _invitation_revoke,
     (Action.CARER_HOME, User): _carer_home,
     (Action.CASELOAD_VIEW, User): _caseload_view,
+    (Action.NOTIFICATIONS_VIEW, User): _notifications_view,
+    (Action.SHARING_VIEW, Child): _sharing_view,
+    (Action.SHARING_DECIDE, Child): _sharing_decide,
+    (Action.ITEM_SHARE, MemoryItem): _item_share,
+    (Action.COLLECTION_MANAGE, Child): _collection_manage,
+    (Action.COLLECTION_VIEW, Collection): _collection_view,
+    (Action.COLLECTION_SHARE, Collection): _collection_share,
+    (Action.CONSENT_REVOKE, Consent): _consent_revoke,
+    (Action.SHARED_VIEW, Child): _shared_view,
+    (Action.CAPACITY_RECORD, Child): _capacity_record,
+    (Action.HELP_ASK, Child): _help_ask,
+    (Action.ITEM_TALK, MemoryItem): _item_talk,
+    (Action.ITEM_COMMENT, MemoryItem): _item_comment,
+    (Action.ITEM_REVIEW, MemoryItem): _item_review,
+    (Action.REVIEW_QUEUE, User): _review_queue,
 }
 
 

@@ -45,8 +45,23 @@ def user(app: Flask, auth: Authority, role: Role, name: str | None = None) -> Us
     return u
 
 
-def child(auth: Authority, login: User | None = None, name: str = "Alex") -> Child:
-    c = Child(authority_id=auth.id, display_name=name, user_id=login.id if login else None)
+def child(
+    auth: Authority, login: User | None = None, name: str = "Alex", age: int | None = None
+) -> Child:
+    dob = None
+    if age is not None:
+        today = clock.today()
+        dob = (
+            today.replace(year=today.year - age)
+            if (today.month, today.day) != (2, 29)
+            else (today - timedelta(days=1)).replace(year=today.year - age)
+        )
+    c = Child(
+        authority_id=auth.id,
+        display_name=name,
+        user_id=login.id if login else None,
+        date_of_birth=dob,
+    )
     db.session.add(c)
     db.session.commit()
     return c
@@ -193,9 +208,9 @@ def build_world(app: Flask) -> World:
     a = authority()
     b = authority("Elsewhere Borough")
     yp = user(app, a, Role.YOUNG_PERSON, "Alex")
-    c = child(a, yp, "Alex")
+    c = child(a, yp, "Alex", age=13)
     oyp = user(app, a, Role.YOUNG_PERSON, "Blake")
-    oc = child(a, oyp, "Blake")
+    oc = child(a, oyp, "Blake", age=14)
     yc = child(a, None, "Casey")
     carer = user(app, a, Role.CARER, "Jo")
     ended = user(app, a, Role.CARER, "Kim")
@@ -206,7 +221,7 @@ def build_world(app: Flask) -> World:
     manager = user(app, a, Role.MANAGER, "Priya")
     other_manager = user(app, b, Role.MANAGER, "Quinn")
     byp = user(app, b, Role.YOUNG_PERSON, "Drew")
-    bc = child(b, byp, "Drew")
+    bc = child(b, byp, "Drew", age=15)
     today = clock.today()
     placement(c, carer)
     placement(yc, carer)

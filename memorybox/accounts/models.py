@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from memorybox import clock
@@ -46,6 +46,14 @@ class Authority(Base):
     name: Mapped[str] = mapped_column(String(120))
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    # From this age a young person decides about sharing for themselves.
+    self_sharing_age: Mapped[int] = mapped_column(Integer, default=12, server_default="12")
+    # When on, items from adults wait for the allocated social worker's approval.
+    moderation_required: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    # Where "I need help" goes when a child has no allocated social worker.
+    duty_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
 
 
 class User(Base):

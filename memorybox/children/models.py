@@ -21,9 +21,20 @@ class Child(Base):
     date_of_birth: Mapped[date | None] = mapped_column(Date(), default=None)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    # A social worker recorded that this child can decide about sharing, whatever their age.
+    decides_sharing_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    decides_sharing_recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id"), default=None
+    )
 
     authority: Mapped[Authority] = relationship()
-    user: Mapped[User | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+    def age_on(self, day: date) -> int | None:
+        if self.date_of_birth is None:
+            return None
+        dob = self.date_of_birth
+        return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
 
 
 class _Relationship:

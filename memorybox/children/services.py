@@ -32,7 +32,7 @@ def children_without_login(authority: Authority) -> list[Child]:
 def people_with_role(authority: Authority, role: Role) -> list[User]:
     query = (
         select(User)
-        .where(User.authority_id == authority.id, User.role == role, User.disabled_at.is_(None))
+        .where(User.authority_id == authority.id, User.role.in_([role]), User.disabled_at.is_(None))
         .order_by(func.lower(User.display_name))
     )
     return list(db.session.scalars(query))

@@ -31,6 +31,8 @@ class ItemStatus(enum.StrEnum):
     KEPT = "kept"  # in the child's box
     SUGGESTED = "suggested"  # added by someone else, waiting for the child to decide
     DECLINED = "declined"  # the child chose not to keep it
+    AWAITING_APPROVAL = "awaiting_approval"  # moderation: waiting for the social worker
+    NOT_APPROVED = "not_approved"  # moderation: the social worker did not pass it on
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -72,9 +74,11 @@ class MemoryItem(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     child: Mapped[Child] = relationship()
-    added_by: Mapped[User] = relationship()
+    added_by: Mapped[User] = relationship(foreign_keys=[added_by_id])
 
     @property
     def in_bin(self) -> bool:
@@ -83,3 +87,17 @@ class MemoryItem(Base):
     @property
     def sort_date(self) -> date:
         return self.memory_date or self.created_at.astimezone(clock.LOCAL_ZONE).date()
+
+
+class Comment(Base):
+    """A child's comment on an item, or the adder's reply."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("memory_items.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    author: Mapped[User] = relationship()

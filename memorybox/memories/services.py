@@ -17,13 +17,14 @@ from memorybox.accounts.models import User
 from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.media.inspect import UnsupportedFile, sniff
-from memorybox.memories.models import BIN_DAYS, ItemStatus, MemoryItem
+from memorybox.memories.models import BIN_DAYS, Comment, ItemStatus, MemoryItem
 from memorybox.storage import Storage, StorageError, new_key
 
 log = logging.getLogger(__name__)
 
 TITLE_MAX = 120
 CAPTION_MAX = 2000
+COMMENT_MAX = 1000
 
 
 class TooLarge(ValueError):
@@ -98,12 +99,11 @@ def add_item(
     if size == 0:
         storage.delete(key)
         raise UnsupportedFile("That file is empty. Please choose another one.")
-    is_the_child = child.user_id == actor.id
     item = MemoryItem(
         child_id=child.id,
         added_by_id=actor.id,
         kind=sniffed.kind,
-        status=ItemStatus.KEPT if is_the_child else ItemStatus.SUGGESTED,
+        status=status_for_new_item(actor, child),
         title=details.title.strip()[:TITLE_MAX],
         caption=details.caption.strip()[:CAPTION_MAX],
         memory_date=details.memory_date,
@@ -126,6 +126,52 @@ def add_item(
             log.exception("could not remove an object after a failed save")
         raise
     return item
+
+
+def status_for_new_item(actor: User, child: Child) -> ItemStatus:
+    """The child's own things go straight in. Anything from an adult waits for the child
+    (and first for the social worker, where the authority asks for approval)."""
+    if child.user_id == actor.id:
+        return ItemStatus.KEPT
+    if child.authority.moderation_required:
+        return ItemStatus.AWAITING_APPROVAL
+    return ItemStatus.SUGGESTED
+
+
+def review(item: MemoryItem, reviewer: User, approve: bool) -> None:
+    item.status = ItemStatus.SUGGESTED if approve else ItemStatus.NOT_APPROVED
+    item.reviewed_by_id = reviewer.id
+    item.reviewed_at = clock.now()
+    db.session.commit()
+
+
+def awaiting_review(children: list[Child]) -> list[MemoryItem]:
+    if not children:
+        return []
+    query = (
+        select(MemoryItem)
+        .where(
+            MemoryItem.child_id.in_([c.id for c in children]),
+            MemoryItem.status == ItemStatus.AWAITING_APPROVAL,
+            MemoryItem.deleted_at.is_(None),
+        )
+        .order_by(MemoryItem.created_at)
+    )
+    return list(db.session.scalars(query))
+
+
+def comments_on(item: MemoryItem) -> list[Comment]:
+    query = (
+        select(Comment).where(Comment.item_id == item.id).order_by(Comment.created_at, Comment.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def add_comment(item: MemoryItem, author: User, body: str) -> Comment:
+    comment = Comment(item_id=item.id, author_id=author.id, body=body.strip()[:COMMENT_MAX])
+    db.session.add(comment)
+    db.session.flush()
+    return comment
 
 
 def box_items(child: Child) -> list[MemoryItem]:

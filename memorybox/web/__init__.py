@@ -10,9 +10,20 @@ from memorybox.web import access, errors, security
 
 
 def init_app(app: Flask) -> None:
-    from memorybox.web import auth, box, carer, caseload, home, items, manage
+    from memorybox.web import (
+        auth,
+        box,
+        carer,
+        caseload,
+        home,
+        items,
+        manage,
+        notifications,
+        shared,
+        sharing,
+    )
 
-    for module in (auth, box, carer, caseload, home, items, manage):
+    for module in (auth, box, carer, caseload, home, items, manage, notifications, shared, sharing):
         app.register_blueprint(module.bp)
 
     login_manager.login_view = "auth.login"
@@ -25,3 +36,20 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals["can"] = access.can
     app.jinja_env.globals["current_actor"] = access.actor
+    app.jinja_env.globals["unread_notifications"] = _unread
+    app.jinja_env.globals["my_child"] = _my_child
+
+
+def _my_child() -> object:
+    """The signed-in young person's own child record, for the "I need help" button."""
+    from memorybox.children import relationships
+
+    user = access.actor()
+    return relationships.child_of_user(user.id) if user is not None else None
+
+
+def _unread() -> int:
+    from memorybox.notifications import service
+
+    user = access.actor()
+    return service.unread_count(user) if user is not None else 0

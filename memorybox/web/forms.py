@@ -6,15 +6,26 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
+    IntegerField,
     PasswordField,
+    RadioField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from memorybox.accounts.models import Role
 from memorybox.accounts.passwords import MAX_LENGTH, password_problem
@@ -138,3 +149,62 @@ class RelationshipForm(FlaskForm):
     )
     start_date = DateField("Start date", validators=[DataRequired("Please give a start date.")])
     end_date = DateField("End date (optional)", validators=[Optional()])
+
+
+class ShareForm(FlaskForm):
+    audience = RadioField(
+        "Who can see it?",
+        choices=[
+            SelectChoice("carers", "My foster carers (whoever looks after me now)"),
+            SelectChoice("social_worker", "My social worker (whoever it is now)"),
+            SelectChoice("person", "One person I choose"),
+        ],
+        validators=[DataRequired("Please choose who can see it.")],
+    )
+    person_id = SelectField("Which person?", choices=[], validate_choice=False)
+    ends_on = DateField(
+        "Stop sharing on this date (you can leave this empty)", validators=[Optional()]
+    )
+    childs_wishes = TextAreaField(
+        "What does the child want? Write it in their words.",
+        validators=[Optional(), Length(max=2000, message="Please keep this under 2000 letters.")],
+    )
+
+
+class AlbumForm(FlaskForm):
+    name = StringField(
+        "Name your album",
+        validators=[
+            DataRequired("Please give your album a name."),
+            Length(max=80, message="Album names can have up to 80 letters."),
+        ],
+    )
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(
+        "Write a comment",
+        validators=[
+            DataRequired("Please write something first."),
+            Length(max=1000, message="Please keep comments under 1000 letters."),
+        ],
+    )
+
+
+class AuthoritySettingsForm(FlaskForm):
+    self_sharing_age = IntegerField(
+        "Age from which young people decide about sharing themselves",
+        validators=[
+            DataRequired("Please give an age."),
+            NumberRange(min=8, max=25, message="Please choose an age from 8 to 25."),
+        ],
+    )
+    moderation_required = BooleanField("Items from adults wait for the social worker's approval")
+    duty_email = EmailField(
+        "Duty team email (for “I need help” when a child has no social worker)",
+        validators=[
+            Optional(),
+            Email("That doesn't look like an email address.", check_deliverability=False),
+            Length(max=254),
+        ],
+    )

@@ -14,10 +14,14 @@ from memorybox.db import db
 from memorybox.memories import services as memories
 from memorybox.memories.models import ItemKind, MemoryItem
 from memorybox.policy import Action
+from memorybox.sharing import services as sharing
 from memorybox.storage import StorageError
-from memorybox.web.access import actor, can, load, storage
+from memorybox.web import alerts
+from memorybox.web.access import actor, can, load, signed_in_actor, storage
 from memorybox.web.errors import render_error
-from memorybox.web.forms import ItemDetailsForm
+from memorybox.web.forms import CommentForm, ItemDetailsForm
+from memorybox.web.people import describe
+from memorybox.web.sharing import describe_audience, viewers_of
 
 bp = Blueprint("items", __name__, url_prefix="/items/<int:item_id>")
 
@@ -37,11 +41,99 @@ def _viewed(item: MemoryItem, action: str) -> MemoryItem:
 
 
 @bp.get("")
-def show(item_id: int) -> str:
+def show(item_id: int) -> ResponseReturnValue:
     item = _viewed(load(MemoryItem, item_id, Action.ITEM_VIEW), "item:view")
+    return _render_show(item)
+
+
+def _render_show(
+    item: MemoryItem, comment_form: CommentForm | None = None, status: int = 200
+) -> ResponseReturnValue:
+    managing = can(Action.SHARING_VIEW, item.child)
     return render_template(
-        "items/show.html", item=item, ItemKind=ItemKind, expires=memories.bin_expires_on(item)
+        "items/show.html",
+        item=item,
+        ItemKind=ItemKind,
+        expires=memories.bin_expires_on(item),
+        viewers=viewers_of(item) if managing else [],
+        consents=sharing.active_consents_for_item(item) if managing else [],
+        albums=sharing.collections_of(item.child)
+        if can(Action.COLLECTION_MANAGE, item.child)
+        else [],
+        in_albums=sharing.collections_containing(item) if managing else [],
+        comments=memories.comments_on(item) if can(Action.ITEM_COMMENT, item) else [],
+        comment_form=comment_form or CommentForm(),
+        describe=describe,
+        describe_audience=describe_audience,
+    ), status
+
+
+@bp.post("/comments")
+def comment(item_id: int) -> ResponseReturnValue:
+    item = load(MemoryItem, item_id, Action.ITEM_COMMENT)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        return _render_show(item, form, 400)
+    author = signed_in_actor()
+    memories.add_comment(item, author, form.body.data or "")
+    db.session.commit()
+    others = [item.added_by] if item.child.user_id == author.id else [item.child.user]
+    alerts.tell(
+        [p for p in others if p is not None and p.id != author.id],
+        kind="comment",
+        message=f"{author.display_name} wrote a comment on “{item.title}”.",
+        link=url_for("items.show", item_id=item.id),
+        child=item.child,
     )
+    flash("Your comment is saved.")
+    return redirect(url_for("items.show", item_id=item.id) + "#comments")
+
+
+@bp.post("/talk")
+def talk(item_id: int) -> ResponseReturnValue:
+    item = load(MemoryItem, item_id, Action.ITEM_TALK)
+    told = alerts.tell(
+        alerts.social_workers_of(item.child),
+        kind="talk",
+        message=f"{item.child.display_name} would like to talk with you about one of "
+        "their memories.",
+        link=url_for("shared.child", child_id=item.child_id),
+        child=item.child,
+    )
+    if told:
+        flash(f"We have told {', '.join(p.display_name for p in told)} that you'd like to talk.")
+    else:
+        flash(
+            "You don't have a social worker in Memory Box right now, so we couldn't pass "
+            "this on. You could talk to an adult you trust."
+        )
+    return redirect(url_for("items.show", item_id=item.id))
+
+
+@bp.post("/approve")
+def approve(item_id: int) -> ResponseReturnValue:
+    item = load(MemoryItem, item_id, Action.ITEM_REVIEW)
+    memories.review(item, signed_in_actor(), approve=True)
+    flash(f"“{item.title}” has been passed on to {item.child.display_name}.")
+    return redirect(url_for("caseload.reviews"))
+
+
+@bp.post("/not-approve")
+def not_approve(item_id: int) -> ResponseReturnValue:
+    item = load(MemoryItem, item_id, Action.ITEM_REVIEW)
+    memories.review(item, signed_in_actor(), approve=False)
+    alerts.tell(
+        [item.added_by],
+        kind="not_approved",
+        message=f"“{item.title}” was not passed on to {item.child.display_name}.",
+        link=url_for("items.show", item_id=item.id),
+        child=item.child,
+    )
+    flash(
+        f"“{item.title}” will not be shown to {item.child.display_name}. "
+        f"{item.added_by.display_name} has been told."
+    )
+    return redirect(url_for("caseload.reviews"))
 
 
 def _stream(item: MemoryItem, attachment: bool) -> ResponseReturnValue:
@@ -101,16 +193,22 @@ def edit(item_id: int) -> ResponseReturnValue:
 def keep(item_id: int) -> Response:
     item = load(MemoryItem, item_id, Action.ITEM_DECIDE)
     memories.decide(item, keep=True)
-    flash(f"“{item.title}” is in your box now.")
-    return redirect(url_for("box.suggested", child_id=item.child_id))
+    flash(f"“{item.title}” is in the box now.")
+    return redirect(_after_deciding(item))
 
 
 @bp.post("/decline")
 def decline(item_id: int) -> Response:
     item = load(MemoryItem, item_id, Action.ITEM_DECIDE)
     memories.decide(item, keep=False)
-    flash(f"OK. “{item.title}” won't go in your box.")
-    return redirect(url_for("box.suggested", child_id=item.child_id))
+    flash(f"OK. “{item.title}” won't go in the box.")
+    return redirect(_after_deciding(item))
+
+
+def _after_deciding(item: MemoryItem) -> str:
+    if can(Action.BOX_VIEW, item.child):
+        return url_for("box.suggested", child_id=item.child_id)
+    return url_for("shared.child", child_id=item.child_id)
 
 
 @bp.post("/delete")

@@ -17,7 +17,7 @@ from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
 from memorybox.policy import Action
 from memorybox.web.access import load, require, signed_in_actor
-from memorybox.web.forms import ChildForm, InviteForm, RelationshipForm
+from memorybox.web.forms import AuthoritySettingsForm, ChildForm, InviteForm, RelationshipForm
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -48,6 +48,21 @@ def overview() -> str:
         children=children.children_of(authority),
         invitations=[i for i in accounts.pending_invitations(authority) if i.is_usable],
     )
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings() -> ResponseReturnValue:
+    authority = _authority()
+    form = AuthoritySettingsForm(obj=authority)
+    if form.validate_on_submit():
+        authority.self_sharing_age = form.self_sharing_age.data or 12
+        authority.moderation_required = bool(form.moderation_required.data)
+        authority.duty_email = (form.duty_email.data or "").strip().lower()
+        db.session.commit()
+        flash("Settings saved.")
+        return redirect(url_for("manage.settings"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("manage/settings.html", form=form), status
 
 
 @bp.get("/people")

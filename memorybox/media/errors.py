@@ -1,0 +1,50 @@
+"""The one exception media processing raises, and the words it says to people.
+
+Every message here is written for a nine-year-old: plain words, no file-format jargon, no
+blame, and something they can do next. No message ever contains anything read from the
+file or printed by a decoder, so nothing hidden in a file (a path, a secret, a coordinate)
+can reach a page or a log through an error.
+"""
+
+from __future__ import annotations
+
+
+class MediaError(ValueError):
+    """Processing a file failed. ``str(error)`` is a message that can be shown to people."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+NOT_ALLOWED = "We can't keep that kind of file. You can add {types}."
+EMPTY = "That file is empty. Please choose another one."
+NAME_DISAGREES = (
+    "We can't keep that file because its name says it is one kind of file, "
+    "but inside it is another kind. Please try another file."
+)
+DAMAGED_PHOTO = "That photo seems to be damaged, so we can't keep it. Please try another copy."
+TOO_BIG_PHOTO = "That photo is too big for us to show. Please try a smaller one."
+DAMAGED_DOCUMENT = (
+    "That document seems to be damaged, so we can't keep it. Please try another copy."
+)
+LOCKED_DOCUMENT = (
+    "That document is locked with a password, so we can't open it. "
+    "Please save a copy without a password and try again."
+)
+DAMAGED_SOUND = "That sound clip seems to be damaged, so we can't keep it. Please try another copy."
+DAMAGED_VIDEO = "That video seems to be damaged, so we can't keep it. Please try another copy."
+TOO_LONG = "That {what} is too long for us to keep. Please try a shorter one."
+TOO_SLOW = "That {what} took too long for us to get ready. Please try a smaller one."
+NOT_READY = "We couldn't get that file ready right now. Please try again later."
+
+WHAT = {"photo": "photo", "document": "document", "audio": "sound clip", "video": "video"}
+
+
+def damaged(kind: str) -> str:
+    return {
+        "photo": DAMAGED_PHOTO,
+        "document": DAMAGED_DOCUMENT,
+        "audio": DAMAGED_SOUND,
+        "video": DAMAGED_VIDEO,
+    }.get(kind, DAMAGED_PHOTO)

@@ -1,0 +1,1 @@
+"""Telling people things: the in-app notification centre, and email when configured."""

@@ -1,0 +1,1 @@
+"""Consent-controlled sharing: collections, consents and their lifecycle (read by policy)."""

@@ -1,0 +1,215 @@
+"""Granting, withdrawing and reading consents; collections. Callers have asked policy first."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import or_, select
+
+from memorybox import clock
+from memorybox.accounts.models import User
+from memorybox.children.models import Allocation, Child, Placement
+from memorybox.db import db
+from memorybox.memories.models import ItemStatus, MemoryItem
+from memorybox.sharing.models import Audience, Basis, Collection, CollectionItem, Consent
+
+
+class SharingError(ValueError):
+    """The share can't be made. The message is for the person sharing."""
+
+
+def decides_for_self(child: Child, day: date | None = None) -> bool:
+    """A young person decides about sharing from the authority's age (default 12), or once
+    their social worker has recorded that they can; a child without a login never does."""
+    if child.user_id is None:
+        return False
+    if child.decides_sharing_since is not None:
+        return True
+    age = child.age_on(day or clock.today())
+    return age is not None and age >= child.authority.self_sharing_age
+
+
+def record_decides_for_self(child: Child, recorded_by: User) -> None:
+    child.decides_sharing_since = clock.now()
+    child.decides_sharing_recorded_by_id = recorded_by.id
+    db.session.commit()
+
+
+def people_in_childs_life(child: Child) -> list[User]:
+    """Everyone who has looked after or worked with the child, now or before: the only
+    people a child can name when sharing (a child never browses the authority's accounts)."""
+    carers = select(Placement.carer_id).where(Placement.child_id == child.id)
+    workers = select(Allocation.social_worker_id).where(Allocation.child_id == child.id)
+    query = (
+        select(User)
+        .where(or_(User.id.in_(carers), User.id.in_(workers)), User.disabled_at.is_(None))
+        .order_by(User.display_name)
+    )
+    return list(db.session.scalars(query))
+
+
+def grant(
+    *,
+    child: Child,
+    decided_by: User,
+    on_behalf: bool,
+    audience: Audience,
+    item: MemoryItem | None = None,
+    collection: Collection | None = None,
+    person: User | None = None,
+    ends_on: date | None = None,
+    childs_wishes: str = "",
+) -> Consent:
+    if (item is None) == (collection is None):
+        raise SharingError("Choose one thing to share.")
+    subject_child_id = item.child_id if item is not None else collection.child_id  # type: ignore[union-attr]
+    if subject_child_id != child.id:
+        raise SharingError("Choose one thing to share.")
+    if item is not None and (item.status is not ItemStatus.KEPT or item.in_bin):
+        raise SharingError("Only things kept in the box can be shared.")
+    if audience is Audience.PERSON:
+        if person is None or person.id not in {p.id for p in people_in_childs_life(child)}:
+            raise SharingError("Please choose someone from the list.")
+    else:
+        person = None
+    if ends_on is not None and ends_on <= clock.today():
+        raise SharingError("The end date needs to be after today.")
+    if on_behalf and not childs_wishes.strip():
+        raise SharingError("Please write down what the child wants, in their words.")
+    consent = Consent(
+        child_id=child.id,
+        item_id=item.id if item else None,
+        collection_id=collection.id if collection else None,
+        audience=audience,
+        person_id=person.id if person else None,
+        ends_on=ends_on,
+        decided_by_id=decided_by.id,
+        basis=Basis.ON_BEHALF if on_behalf else Basis.OWN_DECISION,
+        childs_wishes=childs_wishes.strip()[:2000],
+    )
+    db.session.add(consent)
+    db.session.flush()
+    return consent
+
+
+def revoke(consent: Consent, by: User) -> None:
+    """Withdraw exactly this consent, nothing else."""
+    consent.revoked_at = clock.now()
+    consent.revoked_by_id = by.id
+    db.session.commit()
+
+
+def active_consents_for_item(item: MemoryItem) -> list[Consent]:
+    """Live consents that cover the item, directly or through a collection it is in now."""
+    in_collections = select(CollectionItem.collection_id).where(CollectionItem.item_id == item.id)
+    query = select(Consent).where(
+        Consent.child_id == item.child_id,
+        Consent.revoked_at.is_(None),
+        or_(Consent.ends_on.is_(None), Consent.ends_on > clock.today()),
+        or_(Consent.item_id == item.id, Consent.collection_id.in_(in_collections)),
+    )
+    return list(db.session.scalars(query))
+
+
+def active_consents_for_collection(collection: Collection) -> list[Consent]:
+    query = select(Consent).where(
+        Consent.collection_id == collection.id,
+        Consent.revoked_at.is_(None),
+        or_(Consent.ends_on.is_(None), Consent.ends_on > clock.today()),
+    )
+    return list(db.session.scalars(query))
+
+
+def all_consents(child: Child) -> list[Consent]:
+    """Every consent ever given for this child, newest first: the child can read all of it."""
+    query = (
+        select(Consent)
+        .where(Consent.child_id == child.id)
+        .order_by(Consent.created_at.desc(), Consent.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def consents_of_subject(
+    item: MemoryItem | None = None, collection: Collection | None = None
+) -> list[Consent]:
+    query = select(Consent).order_by(Consent.created_at.desc(), Consent.id.desc())
+    if item is not None:
+        query = query.where(Consent.item_id == item.id)
+    else:
+        assert collection is not None
+        query = query.where(Consent.collection_id == collection.id)
+    return list(db.session.scalars(query))
+
+
+# --- collections -----------------------------------------------------------------------
+
+
+def collections_of(child: Child) -> list[Collection]:
+    query = select(Collection).where(Collection.child_id == child.id).order_by(Collection.name)
+    return list(db.session.scalars(query))
+
+
+def create_collection(child: Child, name: str) -> Collection:
+    collection = Collection(child_id=child.id, name=name.strip()[:80])
+    db.session.add(collection)
+    db.session.commit()
+    return collection
+
+
+def add_to_collection(collection: Collection, item: MemoryItem) -> None:
+    if item.child_id != collection.child_id:
+        raise SharingError("That isn't in your box.")
+    exists = db.session.scalar(
+        select(CollectionItem).where(
+            CollectionItem.collection_id == collection.id, CollectionItem.item_id == item.id
+        )
+    )
+    if exists is None:
+        db.session.add(CollectionItem(collection_id=collection.id, item_id=item.id))
+    db.session.commit()
+
+
+def remove_from_collection(collection: Collection, item: MemoryItem) -> None:
+    entry = db.session.scalar(
+        select(CollectionItem).where(
+            CollectionItem.collection_id == collection.id, CollectionItem.item_id == item.id
+        )
+    )
+    if entry is not None:
+        db.session.delete(entry)
+        db.session.commit()
+
+
+def items_in(collection: Collection) -> list[MemoryItem]:
+    query = (
+        select(MemoryItem)
+        .join(CollectionItem, CollectionItem.item_id == MemoryItem.id)
+        .where(
+            CollectionItem.collection_id == collection.id,
+            MemoryItem.status == ItemStatus.KEPT,
+            MemoryItem.deleted_at.is_(None),
+        )
+        .order_by(MemoryItem.memory_date.desc(), MemoryItem.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def collections_containing(item: MemoryItem) -> list[Collection]:
+    query = (
+        select(Collection)
+        .join(CollectionItem, CollectionItem.collection_id == Collection.id)
+        .where(CollectionItem.item_id == item.id)
+        .order_by(Collection.name)
+    )
+    return list(db.session.scalars(query))
+
+
+def candidate_consents(child: Child) -> list[Consent]:
+    """Live consents of a child (for finding what is shared with someone)."""
+    query = select(Consent).where(
+        Consent.child_id == child.id,
+        Consent.revoked_at.is_(None),
+        or_(Consent.ends_on.is_(None), Consent.ends_on > clock.today()),
+    )
+    return list(db.session.scalars(query))

@@ -1,0 +1,242 @@
+"""The child's side of sharing: who can see what, albums, sharing and stopping, who looked,
+and asking for help."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+from wtforms import SelectChoice
+
+from memorybox import policy
+from memorybox.accounts.models import User
+from memorybox.audit import service as audit
+from memorybox.children.models import Child
+from memorybox.db import db
+from memorybox.memories import services as memories
+from memorybox.memories.models import MemoryItem
+from memorybox.notifications.models import HelpRequest
+from memorybox.policy import Action
+from memorybox.sharing import services as sharing
+from memorybox.sharing.models import Audience, Collection, Consent
+from memorybox.web import alerts
+from memorybox.web.access import can, load, require, signed_in_actor
+from memorybox.web.forms import AlbumForm, ShareForm
+from memorybox.web.people import describe
+
+bp = Blueprint("sharing", __name__)
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    return None
+
+
+@bp.get("/children/<int:child_id>/sharing")
+def overview(child_id: int) -> ResponseReturnValue:
+    child = load(Child, child_id, Action.SHARING_VIEW)
+    consents = sharing.all_consents(child)
+    return render_template(
+        "sharing/overview.html",
+        child=child,
+        items=memories.box_items(child),
+        albums=sharing.collections_of(child),
+        active=[c for c in consents if c.is_active],
+        history=consents,
+        decides_for_self=sharing.decides_for_self(child),
+        describe=describe,
+    )
+
+
+@bp.get("/children/<int:child_id>/seen")
+def seen(child_id: int) -> ResponseReturnValue:
+    child = load(Child, child_id, Action.SHARING_VIEW)
+    events = [
+        e
+        for e in audit.events_for_child(child.id, limit=500)
+        if e.outcome == "allowed" and e.actor_id is not None and e.actor_id != child.user_id
+    ]
+    titles = {
+        i.id: i.title
+        for i in db.session.query(MemoryItem).filter(
+            MemoryItem.id.in_([e.item_id for e in events if e.item_id])
+        )
+    }
+    return render_template(
+        "sharing/seen.html", child=child, events=events, titles=titles, describe=describe
+    )
+
+
+def _share_form(child: Child) -> ShareForm:
+    form = ShareForm()
+    people = sharing.people_in_childs_life(child)
+    form.person_id.choices = [SelectChoice("", "Choose someone")] + [
+        SelectChoice(str(p.id), describe(p, child)) for p in people
+    ]
+    return form
+
+
+def _share(
+    child: Child, item: MemoryItem | None, collection: Collection | None
+) -> ResponseReturnValue:
+    user = signed_in_actor()
+    on_behalf = not can(Action.BOX_VIEW, child)
+    form = _share_form(child)
+    subject = item.title if item else collection.name  # type: ignore[union-attr]
+    template_args = {
+        "form": form,
+        "child": child,
+        "item": item,
+        "collection": collection,
+        "subject": subject,
+        "on_behalf": on_behalf,
+    }
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("sharing/share.html", **template_args), status
+    person = None
+    if form.audience.data == Audience.PERSON.value and (form.person_id.data or "").isdigit():
+        person = db.session.get(User, int(form.person_id.data or 0))
+    try:
+        consent = sharing.grant(
+            child=child,
+            decided_by=user,
+            on_behalf=on_behalf,
+            audience=Audience(form.audience.data),
+            item=item,
+            collection=collection,
+            person=person,
+            ends_on=form.ends_on.data,
+            childs_wishes=form.childs_wishes.data or "",
+        )
+    except sharing.SharingError as exc:
+        form.audience.errors = [str(exc)]
+        return render_template("sharing/share.html", **template_args), 400
+    db.session.commit()
+    alerts.shared(consent)
+    flash(f"Done. “{subject}” is shared. You can stop sharing at any time.")
+    if item is not None:
+        return redirect(url_for("items.show", item_id=item.id))
+    return redirect(url_for("sharing.album", collection_id=collection.id))  # type: ignore[union-attr]
+
+
+@bp.route("/items/<int:item_id>/share", methods=["GET", "POST"])
+def share_item(item_id: int) -> ResponseReturnValue:
+    item = load(MemoryItem, item_id, Action.ITEM_SHARE)
+    return _share(item.child, item, None)
+
+
+@bp.route("/albums/<int:collection_id>/share", methods=["GET", "POST"])
+def share_album(collection_id: int) -> ResponseReturnValue:
+    collection = load(Collection, collection_id, Action.COLLECTION_SHARE)
+    return _share(collection.child, None, collection)
+
+
+@bp.post("/consents/<int:consent_id>/stop")
+def stop(consent_id: int) -> ResponseReturnValue:
+    consent = load(Consent, consent_id, Action.CONSENT_REVOKE)
+    sharing.revoke(consent, signed_in_actor())
+    flash(f"Stopped. {describe_audience(consent)} can't see “{consent.subject_title}” any more.")
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith("//"):
+        return redirect(target)
+    return redirect(url_for("sharing.overview", child_id=consent.child_id))
+
+
+def describe_audience(consent: Consent) -> str:
+    if consent.audience is Audience.PERSON and consent.person is not None:
+        return consent.person.display_name
+    return consent.audience.label.capitalize()
+
+
+@bp.route("/children/<int:child_id>/albums", methods=["GET", "POST"])
+def albums(child_id: int) -> ResponseReturnValue:
+    child = load(Child, child_id, Action.COLLECTION_MANAGE)
+    form = AlbumForm()
+    if form.validate_on_submit():
+        album = sharing.create_collection(child, form.name.data or "")
+        flash(f"Your album “{album.name}” is ready. Add things to it from their pages.")
+        return redirect(url_for("sharing.album", collection_id=album.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "sharing/albums.html", child=child, albums=sharing.collections_of(child), form=form
+    ), status
+
+
+@bp.get("/albums/<int:collection_id>")
+def album(collection_id: int) -> ResponseReturnValue:
+    collection = load(Collection, collection_id, Action.COLLECTION_VIEW)
+    viewer = signed_in_actor()
+    managing = can(Action.COLLECTION_MANAGE, collection.child)
+    items = [i for i in sharing.items_in(collection) if policy.can(viewer, Action.ITEM_VIEW, i)]
+    return render_template(
+        "sharing/album.html",
+        album=collection,
+        child=collection.child,
+        items=items,
+        managing=managing,
+        consents=sharing.active_consents_for_collection(collection) if managing else [],
+        describe_audience=describe_audience,
+    )
+
+
+def _album_and_item(collection_raw: str, item_raw: str) -> tuple[Collection, MemoryItem]:
+    collection = (
+        db.session.get(Collection, int(collection_raw)) if collection_raw.isdigit() else None
+    )
+    item = db.session.get(MemoryItem, int(item_raw)) if item_raw.isdigit() else None
+    if collection is None or item is None or item.child_id != collection.child_id:
+        abort(404)
+    require(Action.COLLECTION_MANAGE, collection.child)
+    require(Action.ITEM_VIEW, item)
+    return collection, item
+
+
+@bp.post("/items/<int:item_id>/add-to-album")
+def add_to_album(item_id: int) -> ResponseReturnValue:
+    collection, item = _album_and_item(request.form.get("collection_id", ""), str(item_id))
+    sharing.add_to_collection(collection, item)
+    flash(f"“{item.title}” is in your album “{collection.name}”.")
+    return redirect(url_for("items.show", item_id=item.id))
+
+
+@bp.post("/albums/<int:collection_id>/remove")
+def remove_from_album(collection_id: int) -> ResponseReturnValue:
+    collection, item = _album_and_item(str(collection_id), request.form.get("item_id", ""))
+    sharing.remove_from_collection(collection, item)
+    flash(f"“{item.title}” is out of the album “{collection.name}”. It is still in your box.")
+    return redirect(url_for("sharing.album", collection_id=collection.id))
+
+
+@bp.route("/children/<int:child_id>/help", methods=["GET", "POST"])
+def help(child_id: int) -> ResponseReturnValue:
+    child = load(Child, child_id, Action.HELP_ASK)
+    if request.method == "GET":
+        return render_template("sharing/help.html", child=child, sent_to=None)
+    sent_to = alerts.help_requested(child)
+    db.session.add(
+        HelpRequest(
+            child_id=child.id, requested_by_id=signed_in_actor().id, sent_to=", ".join(sent_to)
+        )
+    )
+    db.session.commit()
+    return render_template("sharing/help.html", child=child, sent_to=sent_to)
+
+
+def viewers_of(item: MemoryItem) -> list[tuple[User, str]]:
+    """Everyone who can open this item right now, and why: asked of policy, person by person,
+    so the panel shows exactly what the database grants (never more, never fewer)."""
+    child = item.child
+    candidates: dict[int, User] = {p.id: p for p in sharing.people_in_childs_life(child)}
+    for consent in sharing.active_consents_for_item(item):
+        if consent.person is not None:
+            candidates[consent.person.id] = consent.person
+    result = []
+    for person in sorted(candidates.values(), key=lambda p: p.display_name):
+        if person.id == child.user_id:
+            continue
+        decision = policy.can(person, Action.ITEM_VIEW, item)
+        if decision:
+            result.append((person, decision.reason))
+    return result
