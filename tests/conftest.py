@@ -18,6 +18,8 @@ from memorybox.db import Base, db, make_engine
 from memorybox.extensions import limiter
 from tests import factories
 
+pytest_plugins = ["tests.seaweed"]
+
 TEST_CONFIG: dict[str, Any] = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key-that-is-only-for-tests",
@@ -26,6 +28,7 @@ TEST_CONFIG: dict[str, Any] = {
     "ARGON2_MEMORY_KIB": 8 * 1024,
     "ARGON2_PARALLELISM": 1,
     "BASE_URL": "http://memorybox.test",
+    "QUEUE_IMMEDIATE": True,
 }
 
 

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from memorybox.storage.base import Storage, StorageError, StorageUnavailable
+from memorybox.storage.base import (
+    MAX_URL_SECONDS,
+    MIN_PART_SIZE,
+    IncompletePart,
+    RangeNotSatisfiable,
+    Storage,
+    StorageError,
+    StorageUnavailable,
+)
 from memorybox.storage.keys import new_key
 from memorybox.storage.local import LocalStorage
 
 __all__ = [
+    "MAX_URL_SECONDS",
+    "MIN_PART_SIZE",
+    "IncompletePart",
     "LocalStorage",
+    "RangeNotSatisfiable",
     "Storage",
     "StorageError",
     "StorageUnavailable",
@@ -19,13 +31,20 @@ __all__ = [
 
 
 def get_storage(url: str) -> Storage:
-    """Build the storage named by a URL such as ``file:///var/lib/memorybox``."""
+    """Build the storage named by a URL: ``file:///var/lib/memorybox`` (a folder) or
+    ``s3://bucket?endpoint=http://127.0.0.1:8333&region=us-east-1`` (credentials from
+    AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)."""
     parsed = urlparse(url)
     if parsed.scheme in {"file", ""}:
         path = parsed.path if parsed.scheme == "file" else url
         if not path:
             raise ValueError("STORAGE_URL needs a folder, for example file:///srv/memorybox")
         return LocalStorage(path)
+    if parsed.scheme == "s3":
+        from memorybox.storage.s3 import S3Storage  # boto3 loads only when S3 is used
+
+        return S3Storage.from_url(url)
     raise ValueError(
-        f"STORAGE_URL scheme {parsed.scheme!r} is not supported: use file:///path/to/folder"
+        f"STORAGE_URL scheme {parsed.scheme!r} is not supported: use file:///path/to/folder "
+        "or s3://bucket?endpoint=...&region=..."
     )

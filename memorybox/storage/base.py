@@ -114,7 +114,9 @@ class Storage(Protocol):
         """Store part ``part_number`` (1 to 10,000) from exactly ``length`` bytes of ``stream``.
 
         The part is stored whole or not at all: a stream that ends early raises
-        IncompletePart. Sending a part number again replaces that part.
+        IncompletePart. Sending the same part again (a retry) is harmless, but never reuse a
+        part number for different bytes: S3-compatible servers differ on which copy they
+        keep (SeaweedFS keeps both, and refuses to complete if the older one was too small).
         """
         ...
 
