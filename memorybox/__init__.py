@@ -52,6 +52,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["memorybox.storage"] = get_storage(app.config["STORAGE_URL"])
 
+    from memorybox.jobs.queue import huey
+
+    huey.immediate = bool(app.config["QUEUE_IMMEDIATE"])
+
     from memorybox import cli, web
 
     web.init_app(app)

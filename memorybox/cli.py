@@ -95,6 +95,18 @@ def init_app(app: Flask) -> None:
         for line in seed_demo_data():
             click.echo(line)
 
+    @app.cli.command("reprocess-media")
+    @click.argument("item_ids", nargs=-1, type=int)
+    def reprocess_media(item_ids: tuple[int, ...]) -> None:
+        """Queue items for processing again (every unfinished item when no ids are given)."""
+        from memorybox.jobs.tasks import process_item
+        from memorybox.memories import processing
+
+        ids = processing.reset_for_reprocessing(list(item_ids) or None)
+        for item_id in ids:
+            process_item(item_id)
+        click.echo(f"Queued {len(ids)} item(s) for processing.")
+
     @app.cli.command("purge-bin")
     def purge_bin() -> None:
         """Delete for ever what has been in a bin for more than 30 days."""

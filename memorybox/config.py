@@ -75,6 +75,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         ),
         "INVITATION_DAYS": _int("MEMORYBOX_INVITATION_DAYS", 7),
         "MAIL_URL": os.environ.get("MAIL_URL", "console://"),
+        # Run background jobs inside the request (tests only; real set-ups run the worker).
+        "QUEUE_IMMEDIATE": _bool(os.environ.get("MEMORYBOX_QUEUE_IMMEDIATE"), False),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Memory Box <no-reply@memorybox.invalid>"),
         # Argon2id cost. RFC 9106 second recommended option; tests lower it for speed.
         "ARGON2_TIME_COST": _int("MEMORYBOX_ARGON2_TIME_COST", 3),

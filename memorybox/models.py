@@ -4,11 +4,20 @@ from memorybox.accounts.models import Authority, Invitation, Role, User
 from memorybox.audit.models import AuditEvent
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import Base
-from memorybox.memories.models import Comment, ItemKind, ItemStatus, MemoryItem
+from memorybox.memories.models import (
+    Comment,
+    ItemKind,
+    ItemStatus,
+    MemoryItem,
+    Processing,
+    Rendition,
+)
 from memorybox.notifications.models import HelpRequest, Notification
 from memorybox.sharing.models import Audience, Basis, Collection, CollectionItem, Consent, Visit
 
 __all__ = [
+    "Processing",
+    "Rendition",
     "Audience",
     "Basis",
     "Collection",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from memorybox import clock
 from memorybox.accounts.models import Authority, Role, User
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
-from memorybox.memories.models import ItemKind, ItemStatus, MemoryItem
+from memorybox.memories.models import ItemKind, ItemStatus, MemoryItem, Processing
 from memorybox.storage import new_key
 
 PASSWORD = "correct horse battery"
@@ -125,11 +126,44 @@ def wav_bytes(frames: int = 800) -> bytes:
     return buf.getvalue()
 
 
+@functools.cache
 def mp4_bytes() -> bytes:
-    """The start of an ISO media file with an ``isom`` brand: enough for type sniffing."""
-    ftyp = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
-    free = b"\x00\x00\x00\x10free" + b"\x00" * 8
-    return ftyp + free
+    """A real half-second H.264 video with sound, made by ffmpeg."""
+    import subprocess
+    import tempfile
+
+    from memorybox.media import tools
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = f"{folder}/clip.mp4"
+        subprocess.run(  # noqa: S603 - fixed arguments, our own ffmpeg
+            [
+                str(tools.binaries().ffmpeg),
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=size=160x120:rate=10:duration=0.5",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=440:duration=0.5",
+                "-c:v",
+                "libx264",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "aac",
+                "-shortest",
+                out,
+            ],
+            check=True,
+            timeout=60,
+        )
+        with open(out, "rb") as handle:
+            return handle.read()
 
 
 def item(
@@ -141,8 +175,9 @@ def item(
     status: ItemStatus = ItemStatus.KEPT,
     memory_date: date | None = None,
     content: bytes | None = None,
+    process: bool = True,
 ) -> MemoryItem:
-    """An item stored through the app's storage, without going through the upload view."""
+    """An item stored and processed as an upload would be, without the upload view."""
     content = content if content is not None else jpeg_bytes()
     storage = app.extensions["memorybox.storage"]
     key = new_key("jpg")
@@ -164,9 +199,15 @@ def item(
         storage_backend=storage.backend_name,
         storage_key=key,
         original_name="IMG_0001.jpg",
+        processing=Processing.WAITING,
     )
     db.session.add(it)
     db.session.commit()
+    if process:
+        from memorybox.memories import processing
+
+        assert processing.process(it.id, storage) is Processing.READY
+        db.session.refresh(it)
     return it
 
 

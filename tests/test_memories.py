@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from memorybox import clock
 from memorybox.db import db
 from memorybox.memories import services
-from memorybox.memories.models import ItemKind, ItemStatus, MemoryItem
+from memorybox.memories.models import ItemKind, ItemStatus, MemoryItem, Processing
 from memorybox.storage import LocalStorage, StorageUnavailable
 from tests import factories
 from tests.factories import login_as
@@ -54,18 +54,19 @@ def test_young_person_adds_each_kind_and_it_is_kept(
     item = db.session.scalar(select(MemoryItem))
     assert item.kind is kind and item.content_type == content_type
     assert item.status is ItemStatus.KEPT
-    assert item.size_bytes == len(content)
+    assert item.processing is Processing.READY, item.processing_error
     assert item.original_name == name
     assert name not in item.storage_key
     downloaded = client.get(f"/items/{item.id}/download")
     assert downloaded.status_code == 200
-    assert downloaded.data == content
+    assert downloaded.headers["Content-Disposition"].startswith("attachment;")
+    assert len(downloaded.data) == item.size_bytes > 0
 
 
-def test_the_type_comes_from_the_bytes_not_the_name_or_claimed_type(client, world):
+def test_the_type_comes_from_the_bytes_not_the_browsers_claim(client, world):
     login_as(client, world.young_person)
     data = {
-        "file": (io.BytesIO(factories.png_bytes()), "photo.jpg", "image/jpeg"),
+        "file": (io.BytesIO(factories.png_bytes()), "drawing", "image/jpeg"),
         "title": "Mislabelled",
     }
     response = client.post(
@@ -74,6 +75,14 @@ def test_the_type_comes_from_the_bytes_not_the_name_or_claimed_type(client, worl
     assert response.status_code == 302
     item = db.session.scalar(select(MemoryItem))
     assert item.content_type == "image/png" and item.extension == "png"
+
+
+def test_a_name_that_disagrees_with_the_bytes_is_refused(client, world):
+    login_as(client, world.young_person)
+    response = _upload(client, world.child.id, factories.png_bytes(), "photo.jpg", title="Odd")
+    assert response.status_code == 415
+    assert b"its name says it is one kind of file" in response.data
+    assert _count_items() == 0
 
 
 def _zip_bytes() -> bytes:
@@ -364,16 +373,19 @@ def test_files_are_served_safely(app, client, world):
         assert response.headers["Cache-Control"].startswith("no-store")
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Content-Security-Policy"].startswith("sandbox")
-        assert response.mimetype == "image/jpeg"
+    assert inline.mimetype == "image/webp", "pages show the web copy"
+    assert download.mimetype == "image/jpeg", "downloads are the original"
 
 
 def test_documents_are_always_downloads(app, client, world):
     login_as(client, world.young_person)
     _upload(client, world.child.id, factories.pdf_bytes(), "report.pdf", title="Report")
     item = db.session.scalar(select(MemoryItem))
-    response = client.get(f"/items/{item.id}/file")
+    response = client.get(f"/items/{item.id}/download")
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert response.mimetype == "application/pdf"
+    preview = client.get(f"/items/{item.id}/preview")
+    assert preview.status_code == 200 and preview.mimetype == "image/webp"
 
 
 def test_a_missing_stored_file_is_a_friendly_error(app, client, world):

@@ -316,8 +316,9 @@ def test_help_button_alerts_the_social_worker_at_once_and_explains_emergencies(
         and b"0800 1111" in help_page
         and b"not an emergency service" in help_page
     )
-    response = client.post(f"/children/{world.child.id}/help")
+    response = client.post(f"/children/{world.child.id}/help", follow_redirects=True)
     assert response.status_code == 200 and b"We have told Sam" in response.data
+    assert response.request.method == "GET", "reloading never sends a second alert"
     notes = _notes(world.social_worker)
     assert notes and notes[0].urgent
     assert db.session.scalar(select(HelpRequest)).child_id == world.child.id
@@ -335,7 +336,7 @@ def test_help_goes_to_the_duty_team_when_there_is_no_social_worker(app, world, t
     gus = factories.child(world.authority, young, "Gus", age=14)
     client = app.test_client()
     login_as(client, young)
-    response = client.post(f"/children/{gus.id}/help")
+    response = client.post(f"/children/{gus.id}/help", follow_redirects=True)
     assert b"the duty team" in response.data
     assert any(n.urgent for n in _notes(world.manager))
     texts = [p.read_text() for p in (tmp_path / "mail").glob("*.eml")]

@@ -1,6 +1,11 @@
 """The Huey instance the worker (``huey_consumer memorybox.jobs.tasks.huey``) consumes.
 
-Configured from the environment at import, because the consumer imports it without an app.
+Configured from the environment at import, because the consumer imports it without an app:
+``REDIS_URL`` selects Redis, otherwise a SQLite file in the instance folder. The web app
+sets ``immediate`` from ``QUEUE_IMMEDIATE`` (tests run tasks in-process).
+
+Enqueue only after the transaction that created the rows has committed, so the worker
+never starts before the row exists: callers commit, then call the task.
 """
 
 from __future__ import annotations
@@ -32,10 +37,8 @@ def make_huey(url: str, immediate: bool = False) -> Huey:
 
 
 def queue_url_from_environment() -> str:
-    return os.environ.get(
-        "REDIS_URL",
-        os.environ.get("QUEUE_URL", f"sqlite://{Path(default_instance_path()) / 'queue.sqlite3'}"),
-    )
+    default = f"sqlite://{Path(default_instance_path()) / 'queue.sqlite3'}"
+    return os.environ.get("REDIS_URL", os.environ.get("QUEUE_URL", default))
 
 
 huey = make_huey(queue_url_from_environment())

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 from flask import Flask
 from huey import crontab
+from huey.exceptions import RetryTask
 
 from memorybox.jobs.queue import huey
 
 log = logging.getLogger(__name__)
 
-__all__ = ["huey", "purge_expired_bin"]
+__all__ = ["huey", "process_item", "purge_expired_bin"]
+
+MAX_ATTEMPTS = 6
+BACKOFF_SECONDS = (5, 30, 120, 600, 1800)  # seconds before attempts 2..6
 
 
 @cache
@@ -22,22 +28,63 @@ def _worker_app() -> Flask:
     return create_app()
 
 
-def _app() -> Flask:
+@contextmanager
+def _app_context() -> Iterator[Flask]:
+    """The current app when a task runs inside one (immediate mode), else the worker's own.
+    Never push a second context over a request's: its teardown would end the request's
+    database session."""
     from flask import current_app, has_app_context
 
     if has_app_context():
-        return current_app._get_current_object()  # type: ignore[attr-defined]
-    return _worker_app()
+        yield current_app._get_current_object()  # type: ignore[attr-defined]
+        return
+    app = _worker_app()
+    with app.app_context():
+        yield app
+
+
+@huey.task()
+def process_item(item_id: int) -> str | None:
+    """Remove location data and make the web renditions for one item.
+
+    A passing problem (storage unreachable) is retried with backoff; after
+    ``MAX_ATTEMPTS`` the item is marked failed, with a reason people can read."""
+    from memorybox.memories import processing
+
+    with _app_context() as app:
+        max_attempts = 1 if huey.immediate else MAX_ATTEMPTS
+        try:
+            state = processing.process(
+                item_id, app.extensions["memorybox.storage"], max_attempts=max_attempts
+            )
+        except processing.TryAgainLater as exc:
+            delay = BACKOFF_SECONDS[min(exc.attempt - 1, len(BACKOFF_SECONDS) - 1)]
+            raise RetryTask(delay=delay) from exc
+    return state.value if state else None
 
 
 @huey.periodic_task(crontab(minute="17", hour="3"), retries=3, retry_delay=60)
 def purge_expired_bin() -> int:
     """Daily: delete for ever what has waited in a bin for more than 30 days."""
     from memorybox.memories import services
-    from memorybox.storage import get_storage
 
-    app = _app()
-    with app.app_context():
-        removed = services.purge_expired_bin(get_storage(app.config["STORAGE_URL"]))
+    with _app_context() as app:
+        removed = services.purge_expired_bin(app.extensions["memorybox.storage"])
     log.info("bin purge removed %d items", removed)
     return removed
+
+
+STALLED_AFTER_MINUTES = 15
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def requeue_stalled() -> int:
+    """Every 5 minutes: a worker killed mid-job leaves an item waiting or working; queue it
+    again, so every job ends ready or failed-with-a-reason."""
+    from memorybox.memories import processing
+
+    with _app_context():
+        stalled = processing.stalled_items(STALLED_AFTER_MINUTES)
+    for item_id in stalled:
+        process_item(item_id)
+    return len(stalled)

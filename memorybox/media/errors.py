@@ -17,7 +17,11 @@ class MediaError(ValueError):
         self.message = message
 
 
-NOT_ALLOWED = "We can't keep that kind of file. You can add {types}."
+FRIENDLY_TYPES = (
+    "a photo (JPEG, PNG, WebP, GIF or HEIC), a PDF, a sound clip (MP3, M4A, WAV, OGG or "
+    "WebM) or a video (MP4, MOV, WebM or 3GP)"
+)
+NOT_ALLOWED = f"We can't keep that kind of file. You can add {FRIENDLY_TYPES}."
 EMPTY = "That file is empty. Please choose another one."
 NAME_DISAGREES = (
     "We can't keep that file because its name says it is one kind of file, "
@@ -48,3 +52,22 @@ def damaged(kind: str) -> str:
         "audio": DAMAGED_SOUND,
         "video": DAMAGED_VIDEO,
     }.get(kind, DAMAGED_PHOTO)
+
+
+def known_messages() -> frozenset[str]:
+    """Every message this module can produce (a child process may only send one of these)."""
+    fixed = [
+        NOT_ALLOWED,
+        EMPTY,
+        NAME_DISAGREES,
+        DAMAGED_PHOTO,
+        TOO_BIG_PHOTO,
+        DAMAGED_DOCUMENT,
+        LOCKED_DOCUMENT,
+        DAMAGED_SOUND,
+        DAMAGED_VIDEO,
+        NOT_READY,
+    ]
+    for what in WHAT.values():
+        fixed += [TOO_LONG.format(what=what), TOO_SLOW.format(what=what)]
+    return frozenset(fixed)

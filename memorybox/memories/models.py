@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Enum, ForeignKey, String, Text
+from sqlalchemy import BigInteger, Date, Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from memorybox import clock
@@ -46,6 +46,17 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
     )
 
 
+class Processing(enum.StrEnum):
+    WAITING = "waiting"  # stored, waiting for the worker
+    WORKING = "working"  # the worker has it
+    READY = "ready"  # location removed, renditions made: safe to show
+    FAILED = "failed"  # could not process; processing_error says why, for people
+
+    @property
+    def done(self) -> bool:
+        return self in {Processing.READY, Processing.FAILED}
+
+
 class MemoryItem(Base):
     """One photo, document, sound or video in a child's box.
 
@@ -76,9 +87,31 @@ class MemoryItem(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Media processing. Until READY, ``storage_key`` names the upload as it arrived (which may
+    # carry location data) and nothing but the processor reads it.
+    processing: Mapped[Processing] = mapped_column(
+        _enum(Processing, "processing"), default=Processing.READY, server_default="ready"
+    )
+    processing_error: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    processing_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    width: Mapped[int | None] = mapped_column(default=None)
+    height: Mapped[int | None] = mapped_column(default=None)
+    duration_seconds: Mapped[float | None] = mapped_column(default=None)
+    page_count: Mapped[int | None] = mapped_column(default=None)
 
     child: Mapped[Child] = relationship()
     added_by: Mapped[User] = relationship(foreign_keys=[added_by_id])
+    renditions: Mapped[list[Rendition]] = relationship(
+        back_populates="item", cascade="all, delete-orphan"
+    )
+
+    def rendition(self, name: str) -> Rendition | None:
+        return next((r for r in self.renditions if r.name == name), None)
+
+    @property
+    def is_ready(self) -> bool:
+        return self.processing is Processing.READY
 
     @property
     def in_bin(self) -> bool:
@@ -101,3 +134,22 @@ class Comment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     author: Mapped[User] = relationship()
+
+
+class Rendition(Base):
+    """Something made from an item for the web: "thumb" and "large" (WebP), "poster" (a
+    video's frame), "preview" (a PDF's first page), "web" (H.264 MP4 or AAC audio)."""
+
+    __tablename__ = "renditions"
+    __table_args__ = (UniqueConstraint("item_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("memory_items.id"), index=True)
+    name: Mapped[str] = mapped_column(String(20))
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    content_type: Mapped[str] = mapped_column(String(80))
+    size_bytes: Mapped[int] = mapped_column(BigInteger())
+    width: Mapped[int | None] = mapped_column(default=None)
+    height: Mapped[int | None] = mapped_column(default=None)
+
+    item: Mapped[MemoryItem] = relationship(back_populates="renditions")

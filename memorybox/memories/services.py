@@ -17,7 +17,7 @@ from memorybox.accounts.models import User
 from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.media.inspect import UnsupportedFile, sniff
-from memorybox.memories.models import BIN_DAYS, Comment, ItemStatus, MemoryItem
+from memorybox.memories.models import BIN_DAYS, Comment, ItemStatus, MemoryItem, Processing
 from memorybox.storage import Storage, StorageError, new_key
 
 log = logging.getLogger(__name__)
@@ -66,11 +66,12 @@ def display_name_for_upload(filename: str | None) -> str:
     return name.strip()[:200]
 
 
-def download_name(item: MemoryItem) -> str:
-    """A safe file name for downloads, built from the title and the sniffed type."""
+def download_name(item: MemoryItem, extension: str | None = None) -> str:
+    """A safe file name for downloads, built from the title (never the uploaded name)."""
     base = unicodedata.normalize("NFKD", item.title).encode("ascii", "ignore").decode()
     base = re.sub(r"[^A-Za-z0-9 _-]+", "", base).strip().replace(" ", "-")[:60] or "memory"
-    return f"{base}.{item.extension}"
+    extension = re.sub(r"[^a-z0-9]", "", (extension or item.extension).lower())[:8] or "bin"
+    return f"{base}.{extension}"
 
 
 def add_item(
@@ -88,7 +89,7 @@ def add_item(
     The object is written before the row, and removed again if the row cannot be saved, so
     an item is never shown without its file.
     """
-    sniffed = sniff(stream)
+    sniffed = sniff(stream, filename)
     key = new_key(sniffed.extension)
     reader = _HashingReader(stream, max_bytes)
     try:
@@ -114,6 +115,7 @@ def add_item(
         storage_backend=storage.backend_name,
         storage_key=key,
         original_name=display_name_for_upload(filename),
+        processing=Processing.WAITING,
     )
     db.session.add(item)
     try:

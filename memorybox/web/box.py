@@ -16,8 +16,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from memorybox.children.models import Child
+from memorybox.jobs.tasks import process_item
 from memorybox.media.inspect import UnsupportedFile
 from memorybox.memories import services as memories
+from memorybox.memories.models import ItemStatus
 from memorybox.policy import Action
 from memorybox.storage import StorageError
 from memorybox.web.access import can, load, signed_in_actor, storage
@@ -107,9 +109,15 @@ def add(child_id: int) -> ResponseReturnValue:
         return _form_error(
             form, child, "We couldn't save that just now. Please try again in a minute.", 503
         )
+    process_item(item.id)  # after the commit: the worker never starts before the row exists
     if can(Action.BOX_VIEW, child):
         flash(f"“{item.title}” is in your box now.")
         target = url_for("items.show", item_id=item.id)
+    elif item.status is ItemStatus.AWAITING_APPROVAL:
+        flash(
+            f"Thank you. {child.display_name}'s social worker will check “{item.title}” "
+            f"first, then pass it on to {child.display_name}."
+        )
     else:
         flash(
             f"Thank you. “{item.title}” has been sent to {child.display_name}, "

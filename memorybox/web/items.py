@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.wrappers import Response
@@ -12,10 +12,10 @@ from werkzeug.wrappers import Response
 from memorybox.audit import service as audit
 from memorybox.db import db
 from memorybox.memories import services as memories
-from memorybox.memories.models import ItemKind, MemoryItem
+from memorybox.memories.models import ItemKind, MemoryItem, Processing
 from memorybox.policy import Action
 from memorybox.sharing import services as sharing
-from memorybox.storage import StorageError
+from memorybox.storage import RangeNotSatisfiable, StorageError
 from memorybox.web import alerts
 from memorybox.web.access import actor, can, load, signed_in_actor, storage
 from memorybox.web.errors import render_error
@@ -65,6 +65,7 @@ def _render_show(
         comment_form=comment_form or CommentForm(),
         describe=describe,
         describe_audience=describe_audience,
+        processing_message=processing_message(item),
     ), status
 
 
@@ -136,40 +137,146 @@ def not_approve(item_id: int) -> ResponseReturnValue:
     return redirect(url_for("caseload.reviews"))
 
 
-def _stream(item: MemoryItem, attachment: bool) -> ResponseReturnValue:
+def _send(
+    item: MemoryItem,
+    key: str,
+    content_type: str,
+    size: int,
+    attachment: bool,
+    suffix: str,
+) -> ResponseReturnValue:
+    """Serve one stored object: redirect to a short-lived signed URL where the storage
+    offers one (S3), else stream it from here with HTTP Range support (local disk)."""
+    disposition_type = "attachment" if attachment else "inline"
+    name = memories.download_name(item, suffix)
+    disposition = f'{disposition_type}; filename="{name}"'
     try:
-        chunks = storage().iter_bytes(item.storage_key)
-        first = next(chunks, b"")
-    except (FileNotFoundError, StorageError):
-        return render_error(
-            503, "We can't open that just now", "Please try again in a few minutes."
+        url = storage().presigned_url(
+            key, expires_in=60, content_type=content_type, disposition=disposition
         )
+    except StorageError:
+        return _unavailable()
+    if url:
+        response = redirect(url, code=303)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    byte_range = request.range
+    status = 200
+    start, end = 0, size - 1
+    if byte_range is not None and size > 0:
+        span = byte_range.range_for_length(size)
+        if span is None:
+            response = Response(status=416)
+            response.headers["Content-Range"] = f"bytes */{size}"
+            return response
+        start, end, status = span[0], span[1] - 1, 206
+    try:
+        chunks = (
+            storage().get_range(key, start, end) if status == 206 else storage().iter_bytes(key)
+        )
+        first = next(chunks, b"")
+    except (FileNotFoundError, StorageError, RangeNotSatisfiable):
+        return _unavailable()
 
     def body() -> Iterator[bytes]:
         yield first
         yield from chunks
 
-    disposition = "attachment" if attachment else "inline"
-    name = memories.download_name(item)
-    response = Response(body(), mimetype=item.content_type)
-    response.headers["Content-Length"] = str(item.size_bytes)
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{name}"'
+    response = Response(body(), status=status, mimetype=content_type)
+    response.headers["Content-Length"] = str(end - start + 1 if size else 0)
+    response.headers["Accept-Ranges"] = "bytes"
+    if status == 206:
+        response.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response.headers["Content-Disposition"] = disposition
     response.headers["Cache-Control"] = "no-store, private"
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
 
 
+def _unavailable() -> ResponseReturnValue:
+    return render_error(503, "We can't open that just now", "Please try again in a few minutes.")
+
+
+def _ready(item_id: int) -> MemoryItem:
+    """Load an item someone may see, whose files are safe to serve (location removed)."""
+    item = load(MemoryItem, item_id, Action.ITEM_VIEW)
+    if not item.is_ready:
+        abort(404)
+    return item
+
+
+def _send_rendition(item_id: int, name: str, action: str) -> ResponseReturnValue:
+    item = _ready(item_id)
+    rendition = item.rendition(name)
+    if rendition is None:
+        abort(404)
+    _viewed(item, action)
+    suffix = rendition.storage_key.rsplit(".", 1)[-1]
+    attachment = not rendition.content_type.startswith(("image/", "video/", "audio/"))
+    return _send(
+        item,
+        rendition.storage_key,
+        rendition.content_type,
+        rendition.size_bytes,
+        attachment,
+        suffix,
+    )
+
+
 @bp.get("/file")
 def file(item_id: int) -> ResponseReturnValue:
-    """Photos shown inside the page. Anything that is not a photo is always a download."""
-    item = _viewed(load(MemoryItem, item_id, Action.ITEM_VIEW), "item:view-file")
-    return _stream(item, attachment=item.kind is not ItemKind.PHOTO)
+    """A photo as shown in the page (the large web copy)."""
+    return _send_rendition(item_id, "large", "item:view-file")
+
+
+@bp.get("/thumbnail")
+def thumbnail(item_id: int) -> ResponseReturnValue:
+    return _send_rendition(item_id, "thumb", "item:thumbnail")
+
+
+@bp.get("/poster")
+def poster(item_id: int) -> ResponseReturnValue:
+    return _send_rendition(item_id, "poster", "item:poster")
+
+
+@bp.get("/preview")
+def preview(item_id: int) -> ResponseReturnValue:
+    return _send_rendition(item_id, "preview", "item:preview")
+
+
+@bp.get("/play")
+def play(item_id: int) -> ResponseReturnValue:
+    """Video or sound for the page's player (H.264/AAC MP4 or AAC audio), seekable."""
+    return _send_rendition(item_id, "web", "item:play")
 
 
 @bp.get("/download")
 def download(item_id: int) -> ResponseReturnValue:
-    item = _viewed(load(MemoryItem, item_id, Action.ITEM_VIEW), "item:download")
-    return _stream(item, attachment=True)
+    """The original, with location data removed, always as an attachment."""
+    item = _viewed(_ready(item_id), "item:download")
+    return _send(item, item.storage_key, item.content_type, item.size_bytes, True, item.extension)
+
+
+@bp.get("/status")
+def status(item_id: int) -> ResponseReturnValue:
+    """Where processing has got to, for the page to update itself."""
+    item = load(MemoryItem, item_id, Action.ITEM_VIEW)
+    return jsonify(
+        state=item.processing.value,
+        ready=item.is_ready,
+        message=processing_message(item),
+    )
+
+
+def processing_message(item: MemoryItem) -> str:
+    what = {"photo": "photo", "document": "document", "audio": "sound clip", "video": "video"}[
+        item.kind.value
+    ]
+    if item.processing is Processing.READY:
+        return ""
+    if item.processing is Processing.FAILED:
+        return item.processing_error or f"We couldn't get your {what} ready."
+    return f"Getting your {what} ready…"
 
 
 @bp.route("/edit", methods=["GET", "POST"])
@@ -193,7 +300,10 @@ def edit(item_id: int) -> ResponseReturnValue:
 def keep(item_id: int) -> Response:
     item = load(MemoryItem, item_id, Action.ITEM_DECIDE)
     memories.decide(item, keep=True)
-    flash(f"“{item.title}” is in the box now.")
+    if can(Action.BOX_VIEW, item.child):
+        flash(f"“{item.title}” is in your box now.")
+    else:
+        flash(f"“{item.title}” is in {item.child.display_name}'s box now.")
     return redirect(_after_deciding(item))
 
 

@@ -144,10 +144,11 @@ def stop(consent_id: int) -> ResponseReturnValue:
     return redirect(url_for("sharing.overview", child_id=consent.child_id))
 
 
-def describe_audience(consent: Consent) -> str:
+def describe_audience(consent: Consent, capital: bool = True) -> str:
     if consent.audience is Audience.PERSON and consent.person is not None:
         return consent.person.display_name
-    return consent.audience.label.capitalize()
+    label = consent.audience.label
+    return label[0].upper() + label[1:] if capital else label
 
 
 @bp.route("/children/<int:child_id>/albums", methods=["GET", "POST"])
@@ -213,7 +214,7 @@ def remove_from_album(collection_id: int) -> ResponseReturnValue:
 def help(child_id: int) -> ResponseReturnValue:
     child = load(Child, child_id, Action.HELP_ASK)
     if request.method == "GET":
-        return render_template("sharing/help.html", child=child, sent_to=None)
+        return render_template("sharing/help.html", child=child)
     sent_to = alerts.help_requested(child)
     db.session.add(
         HelpRequest(
@@ -221,7 +222,12 @@ def help(child_id: int) -> ResponseReturnValue:
         )
     )
     db.session.commit()
-    return render_template("sharing/help.html", child=child, sent_to=sent_to)
+    flash(
+        f"We have told {', '.join(sent_to)}. "
+        "Someone will get in touch with you as soon as they can."
+    )
+    # Redirect, so reloading the page never sends a second alert.
+    return redirect(url_for("sharing.help", child_id=child.id, sent=1))
 
 
 def viewers_of(item: MemoryItem) -> list[tuple[User, str]]:

@@ -98,7 +98,35 @@
     });
   }
 
+  /* "Getting your video ready…": ask the server now and then, and show it when it's done. */
+  function watchProcessing() {
+    var box = document.querySelector("[data-processing]");
+    if (!box || !window.fetch) return;
+    var text = box.querySelector("[data-processing-text]");
+    var url = box.getAttribute("data-status-url");
+    var delay = 1500;
+    function check() {
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) return;
+          if (data.ready) { window.location.reload(); return; }
+          if (data.message && text.textContent !== data.message) text.textContent = data.message;
+          if (data.state !== "failed") {
+            delay = Math.min(delay * 1.5, 10000);
+            window.setTimeout(check, delay);
+          } else {
+            var bar = box.querySelector("progress");
+            if (bar) bar.remove();
+          }
+        })
+        .catch(function () { window.setTimeout(check, 10000); });
+    }
+    window.setTimeout(check, delay);
+  }
+
   ready(function () {
+    watchProcessing();
     fillInviteCode();
     confirmForms();
     selectOnFocus();

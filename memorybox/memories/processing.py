@@ -1,0 +1,160 @@
+"""Getting an item ready for the web: location removed, renditions made, state recorded.
+
+Runs in the worker (``memorybox.jobs.tasks.process_item``), never in a request. Idempotent:
+an item that is already done is left alone; a half-finished run leaves no rendition row
+pointing at a missing object, because objects are written before the rows that name them,
+and rows are committed together with the READY state.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from memorybox import clock
+from memorybox.db import db
+from memorybox.media import pipeline
+from memorybox.media.errors import MediaError
+from memorybox.memories.models import MemoryItem, Processing, Rendition
+from memorybox.storage import Storage, StorageError, new_key
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_MESSAGE = "We couldn't get that ready right now. We will keep trying."
+GAVE_UP_MESSAGE = "We couldn't get that ready. Please try adding it again later."
+
+
+class TryAgainLater(Exception):
+    """A passing problem (storage unreachable): the job should be retried."""
+
+    def __init__(self, attempt: int) -> None:
+        super().__init__(f"attempt {attempt}")
+        self.attempt = attempt
+
+
+def process(item_id: int, storage: Storage, *, max_attempts: int = 1) -> Processing | None:
+    item = db.session.get(MemoryItem, item_id)
+    if item is None or item.processing.done:
+        return item.processing if item else None
+    item.processing = Processing.WORKING
+    item.updated_at = clock.now()
+    item.processing_attempts += 1
+    attempt = item.processing_attempts
+    db.session.commit()
+    work = Path(tempfile.mkdtemp(prefix="memorybox-media-"))
+    written: list[str] = []
+    try:
+        source = work / f"upload.{item.extension}"
+        with source.open("wb") as out:
+            for chunk in storage.iter_bytes(item.storage_key):
+                out.write(chunk)
+        result = pipeline.process(source, item.content_type, item.kind.value, work / "out")
+        clean_key = new_key(result.original.extension)
+        with result.original.path.open("rb") as handle:
+            size = storage.save(clean_key, handle, result.original.content_type)
+        written.append(clean_key)
+        renditions = []
+        for made in result.renditions:
+            key = new_key(made.path.suffix.lstrip(".") or "bin")
+            with made.path.open("rb") as handle:
+                rendition_size = storage.save(key, handle, made.content_type)
+            written.append(key)
+            renditions.append(
+                Rendition(
+                    name=made.name,
+                    storage_key=key,
+                    content_type=made.content_type,
+                    size_bytes=rendition_size,
+                    width=made.width,
+                    height=made.height,
+                )
+            )
+        upload_key = item.storage_key
+        item.kind = result.kind
+        item.storage_key = clean_key
+        item.content_type = result.original.content_type
+        item.extension = result.original.extension
+        item.size_bytes = size
+        item.renditions = renditions
+        item.taken_at = result.taken_at
+        item.width, item.height = result.width, result.height
+        item.duration_seconds = result.duration_seconds
+        item.page_count = result.page_count
+        if item.memory_date is None and result.taken_at is not None:
+            item.memory_date = result.taken_at.astimezone(clock.LOCAL_ZONE).date()
+        item.processing = Processing.READY
+        item.processing_error = ""
+        db.session.commit()
+        written.clear()
+        _forget(storage, upload_key)
+        return Processing.READY
+    except MediaError as exc:
+        db.session.rollback()
+        _fail(item_id, exc.message)
+        # The upload can never be shown, and it may carry location data: remove it.
+        failed = db.session.get(MemoryItem, item_id)
+        if failed is not None:
+            _forget(storage, failed.storage_key)
+        return Processing.FAILED
+    except (StorageError, OSError) as exc:
+        db.session.rollback()
+        log.warning("processing item %s hit a passing problem: %s", item_id, type(exc).__name__)
+        if attempt >= max_attempts:
+            _fail(item_id, GAVE_UP_MESSAGE)
+            return Processing.FAILED
+        _set_state(item_id, Processing.WAITING, TRANSIENT_MESSAGE)
+        raise TryAgainLater(attempt) from exc
+    finally:
+        for key in written:
+            _forget(storage, key)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def stalled_items(minutes: int) -> list[int]:
+    """Items left waiting or working for longer than ``minutes`` (their job was lost)."""
+    cutoff = clock.now() - timedelta(minutes=minutes)
+    query = select(MemoryItem.id).where(
+        MemoryItem.processing.in_([Processing.WAITING, Processing.WORKING]),
+        MemoryItem.updated_at < cutoff,
+    )
+    return list(db.session.scalars(query))
+
+
+def reset_for_reprocessing(item_ids: list[int] | None = None) -> list[int]:
+    """Mark items to be processed again (all unfinished ones when no ids are given)."""
+    query = select(MemoryItem)
+    if item_ids:
+        query = query.where(MemoryItem.id.in_(item_ids))
+    else:
+        query = query.where(MemoryItem.processing != Processing.READY)
+    items = list(db.session.scalars(query))
+    for item in items:
+        item.processing = Processing.WAITING
+        item.processing_attempts = 0
+        item.updated_at = clock.now()
+    db.session.commit()
+    return [i.id for i in items]
+
+
+def _forget(storage: Storage, key: str) -> None:
+    try:
+        storage.delete(key)
+    except StorageError:
+        log.warning("could not delete stored object %s; it is now an orphan", key)
+
+
+def _set_state(item_id: int, state: Processing, message: str) -> None:
+    item = db.session.get(MemoryItem, item_id)
+    if item is not None:
+        item.processing = state
+        item.processing_error = message
+        db.session.commit()
+
+
+def _fail(item_id: int, message: str) -> None:
+    _set_state(item_id, Processing.FAILED, message)
