@@ -77,7 +77,11 @@ def test_the_app_runs_jobs_in_process_only_when_told(app):
     from memorybox import create_app
 
     other = create_app(
-        {"DATABASE_URL": app.config["DATABASE_URL"], "QUEUE_IMMEDIATE": False, "SECRET_KEY": "x" * 40}
+        {
+            "DATABASE_URL": app.config["DATABASE_URL"],
+            "QUEUE_IMMEDIATE": False,
+            "SECRET_KEY": "x" * 40,
+        }
     )
     assert other.config["QUEUE_IMMEDIATE"] is False
     assert huey.immediate is False

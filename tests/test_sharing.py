@@ -367,11 +367,13 @@ def test_moderation_holds_adult_items_until_the_social_worker_approves(app, worl
     login_as(carer, world.carer)
     import io
 
-    carer.post(
+    uploaded = carer.post(
         f"/children/{world.child.id}/add",
         data={"file": (io.BytesIO(factories.jpeg_bytes()), "a.jpg"), "title": "Zoo trip"},
         content_type="multipart/form-data",
     )
+    assert uploaded.status_code == 302
+    assert b"social worker will check" in carer.get("/carer").data
     item = db.session.scalar(select(MemoryItem))
     assert item.status is ItemStatus.AWAITING_APPROVAL
     child = app.test_client()

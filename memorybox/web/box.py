@@ -110,6 +110,7 @@ def add(child_id: int) -> ResponseReturnValue:
             form, child, "We couldn't save that just now. Please try again in a minute.", 503
         )
     process_item(item.id)  # after the commit: the worker never starts before the row exists
+    target = url_for("carer.home")
     if can(Action.BOX_VIEW, child):
         flash(f"“{item.title}” is in your box now.")
         target = url_for("items.show", item_id=item.id)
@@ -123,7 +124,6 @@ def add(child_id: int) -> ResponseReturnValue:
             f"Thank you. “{item.title}” has been sent to {child.display_name}, "
             "who can choose to keep it."
         )
-        target = url_for("carer.home")
     if wants_json():
         return jsonify(redirect=target), 201
     return redirect(target)

@@ -8,18 +8,29 @@ thread-local database session. Both sides share one database (SQLite file or Pos
 from __future__ import annotations
 
 import os
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from flask import Flask
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Response
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Playwright,
+    Response,
+    expect,
+)
 from werkzeug.serving import make_server
 
 from memorybox.accounts.models import User
 from memorybox.db import db
-from tests.factories import World
+from tests.factories import PASSWORD, World
 
 CHROMIUM = os.environ.get("MEMORYBOX_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -126,9 +137,8 @@ def problems() -> Problems:
     return Problems()
 
 
-@pytest.fixture
-def page(browser: Browser, portal: str, problems: Problems) -> Iterator[Page]:
-    """A fresh browser context (no cookies) with its own tab, watched for problems."""
+def _watched_page(browser: Browser, portal: str, problems: Problems) -> tuple[BrowserContext, Page]:
+    """A fresh browser context (no cookies) with its own tab, reporting into ``problems``."""
     context = browser.new_context(
         base_url=portal, viewport={"width": 1024, "height": 800}, locale="en-GB"
     )
@@ -153,5 +163,82 @@ def page(browser: Browser, portal: str, problems: Problems) -> Iterator[Page]:
     tab.on("console", on_console)
     tab.on("pageerror", on_page_error)
     tab.on("response", on_response)
+    return context, tab
+
+
+@pytest.fixture
+def page(browser: Browser, portal: str, problems: Problems) -> Iterator[Page]:
+    """A fresh browser context (no cookies) with its own tab, watched for problems."""
+    context, tab = _watched_page(browser, portal, problems)
     yield tab
     context.close()
+
+
+@pytest.fixture
+def another_page(browser: Browser, portal: str, problems: Problems) -> Iterator[Callable[[], Page]]:
+    """Open more people's browsers (each its own context and cookies) beside ``page``."""
+    contexts: list[BrowserContext] = []
+
+    def open_page() -> Page:
+        context, tab = _watched_page(browser, portal, problems)
+        contexts.append(context)
+        return tab
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+# --- helpers shared by the journeys ----------------------------------------------------------
+
+AXE = Axe()
+SMALL_PHONE = {"width": 360, "height": 740}
+LAPTOP = {"width": 1024, "height": 800}
+
+
+def assert_accessible(page: Page, what: str) -> None:
+    """axe finds nothing wrong with the page as it is now; otherwise its report is printed."""
+    results = AXE.run(page)
+    assert results.violations_count == 0, (
+        f"axe on {what} ({page.url}):\n{results.generate_report()}"
+    )
+
+
+def assert_no_sideways_scroll(page: Page, what: str) -> None:
+    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{what} scrolls sideways at {widths[1]}px: {widths[0]}px wide"
+
+
+def on_small_phone(page: Page, what: str, width: int = SMALL_PHONE["width"]) -> None:
+    page.set_viewport_size({"width": width, "height": SMALL_PHONE["height"]})
+    try:
+        assert_no_sideways_scroll(page, what)
+    finally:
+        page.set_viewport_size(LAPTOP)
+
+
+def heading(page: Page, text: str) -> Locator:
+    return page.get_by_role("heading", level=1, name=text)
+
+
+def nav(page: Page, name: str | re.Pattern[str]) -> Locator:
+    main = page.get_by_role("navigation", name="Main")
+    return main.get_by_role("link", name=name, exact=isinstance(name, str))
+
+
+def notice(page: Page) -> Locator:
+    return page.get_by_role("status")
+
+
+def sign_in(page: Page, person: Person) -> None:
+    page.goto("/login")
+    page.get_by_label("Email address").press_sequentially(person.email)
+    page.get_by_label("Password", exact=True).press_sequentially(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r"/login$"))
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(notice(page)).to_contain_text("You have signed out")
