@@ -8,10 +8,16 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 .PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgres migrate seed worker clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test,redis]"
+	@if command -v npm >/dev/null; then \
+		npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && \
+		mkdir -p static/vendor && cp node_modules/tus-js-client/dist/tus.min.js static/vendor/; \
+	else \
+		echo "npm not found: uploads will work, but will not resume after a dropped connection"; \
+	fi
 	touch $(STAMP)
 
 migrate: $(STAMP)

@@ -56,6 +56,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "BASE_URL": os.environ.get("MEMORYBOX_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024 + 64 * 1024,
         "MAX_UPLOAD_BYTES": max_upload_mb * 1024 * 1024,
+        # Resumable uploads arrive in parts, so the whole file may be much bigger.
+        "MAX_RESUMABLE_BYTES": _int("MEMORYBOX_MAX_FILE_MB", 4096) * 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": 64 * 1024,
         "SESSION_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), production),
         "SESSION_COOKIE_HTTPONLY": True,

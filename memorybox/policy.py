@@ -18,7 +18,7 @@ from memorybox import clock
 from memorybox.accounts.models import Authority, Invitation, Role, User
 from memorybox.children import relationships
 from memorybox.children.models import Allocation, Child, Placement
-from memorybox.memories.models import BIN_DAYS, ItemStatus, MemoryItem
+from memorybox.memories.models import BIN_DAYS, ItemStatus, MemoryItem, UploadSession
 from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience, Collection, Consent
 
@@ -61,6 +61,7 @@ class Action(enum.StrEnum):
     ITEM_COMMENT = "item:comment"  # read and write comments (target: MemoryItem)
     ITEM_REVIEW = "item:review"  # moderation: approve or not (target: MemoryItem)
     REVIEW_QUEUE = "review:queue"  # target: the actor
+    UPLOAD_USE = "upload:use"  # continue or use a resumable upload (target: UploadSession)
 
 
 @dataclass(frozen=True)
@@ -286,6 +287,12 @@ def _review_queue(actor: User, target: User) -> Decision:
     return _deny("social workers only")
 
 
+def _upload_use(actor: User, upload: UploadSession) -> Decision:
+    if upload.user_id != actor.id or upload.used_at is not None:
+        return _deny("not your upload")
+    return _item_add(actor, upload.child)
+
+
 def _notifications_view(actor: User, target: User) -> Decision:
     return _allow("your own") if target.id == actor.id else _deny("someone else's")
 
@@ -421,6 +428,7 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.ITEM_COMMENT, MemoryItem): _item_comment,
     (Action.ITEM_REVIEW, MemoryItem): _item_review,
     (Action.REVIEW_QUEUE, User): _review_queue,
+    (Action.UPLOAD_USE, UploadSession): _upload_use,
 }
 
 

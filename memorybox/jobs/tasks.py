@@ -88,3 +88,12 @@ def requeue_stalled() -> int:
     for item_id in stalled:
         process_item(item_id)
     return len(stalled)
+
+
+@huey.periodic_task(crontab(minute="41", hour="3"))
+def remove_abandoned_uploads() -> int:
+    """Daily: resumable uploads nobody finished within two days are removed, parts and all."""
+    from memorybox.memories import uploads
+
+    with _app_context() as app:
+        return uploads.abandon_old(app.extensions["memorybox.storage"])

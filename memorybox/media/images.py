@@ -11,21 +11,36 @@ child runs; call the public functions (:func:`check`, :func:`make_renditions`) i
 
 Renditions are WebP, 320 and 1600 pixels on the longest side (never enlarged), with EXIF
 orientation applied and no metadata except the colour profile. They are made the fast way:
-a JPEG is decoded at a reduced scale (``Image.draft``), the image is shrunk, and only then
-turned the right way up.
+a JPEG is decoded once, at a reduced scale (``Image.draft``); each size is shrunk from the
+one before and only then turned the right way up; and each WebP is encoded on a thread
+(``IMAGE_THREADS``: Pillow lets go of the GIL while libwebp encodes), so the small sizes are
+made while the large one is still being encoded. The child process imports only the Pillow
+plugins it needs (so Pillow never loads every decoder it has) and pillow-heif only when a
+HEIF is opened.
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import pillow_heif
-from PIL import ExifTags, Image
+# The decoders and the encoder we use, imported by name: Pillow then finds them registered
+# and never runs Image.init(), which would import every plugin it has (tens of milliseconds
+# in each child process, and decoders we never use).
+from PIL import (
+    ExifTags,
+    GifImagePlugin,  # noqa: F401
+    Image,
+    JpegImagePlugin,  # noqa: F401
+    PngImagePlugin,  # noqa: F401
+    WebPImagePlugin,  # noqa: F401
+)
 
 from memorybox.media import errors, tools
 from memorybox.media.errors import MediaError
@@ -35,11 +50,26 @@ MAX_SIDE = 30_000  # a long panorama is fine; a 1 x 50 million strip is not a ph
 IMAGE_JOB_SECONDS = 10.0
 RENDITION_SIZES = (320, 1600)
 WEBP_QUALITY = 80
+WEBP_METHOD = 4  # libwebp effort, 0 (fast) to 6 (small)
+
+IMAGE_THREADS = 2  # the machines have two cores
 
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
-pillow_heif.register_heif_opener(
-    thumbnails=False, depth_images=False, aux_images=False, decode_threads=2
-)
+
+
+@functools.cache
+def register_heif() -> None:
+    """Teach Pillow HEIC/HEIF (pillow-heif), once, the first time one is opened.
+
+    Importing pillow-heif takes a tenth of the child's start-up, so photos of other types
+    do without it. No thumbnails, depth or auxiliary images are ever decoded.
+    """
+    import pillow_heif
+
+    pillow_heif.register_heif_opener(
+        thumbnails=False, depth_images=False, aux_images=False, decode_threads=2
+    )
+
 
 PILLOW_FORMAT = {
     "image/jpeg": "JPEG",
@@ -106,6 +136,8 @@ def open_image(source: str | Path | IO[bytes], content_type: str) -> Iterator[Im
     pillow_format = PILLOW_FORMAT.get(content_type)
     if pillow_format is None:
         raise MediaError(errors.DAMAGED_PHOTO)
+    if pillow_format == "HEIF":
+        register_heif()
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -162,8 +194,21 @@ def check_here(path: str, content_type: str) -> dict[str, Any]:
     return {"width": width, "height": height}
 
 
+def _save_webp(image: Image.Image, out: Path, icc: Any) -> None:
+    save: dict[str, Any] = {"quality": WEBP_QUALITY, "method": WEBP_METHOD}
+    if isinstance(icc, bytes) and icc:
+        save["icc_profile"] = icc
+    image.save(out, "WEBP", **save)
+
+
 def renditions_here(path: str, content_type: str, out_dir: str) -> dict[str, Any]:
-    """Child side of :func:`make_renditions`."""
+    """Child side of :func:`make_renditions`.
+
+    One decode; each size is shrunk from the one before. The encodes run on a small thread
+    pool while the next size is made. No image is changed once its encode has started
+    (each later size works on a copy), and every encode has finished, and its failure been
+    raised, before the photo is closed.
+    """
     made = []
     with open_image(path, content_type) as image:
         orientation = orientation_of(image)
@@ -174,24 +219,29 @@ def renditions_here(path: str, content_type: str, out_dir: str) -> dict[str, Any
             image.draft(image.mode, _fit(image.size, largest))
         working = image if image.mode not in ("P", "PA") else image.convert("RGBA")
         working = _web_mode(working)
-        for longest in sorted(RENDITION_SIZES, reverse=True):
-            working.thumbnail((longest, longest), Image.Resampling.LANCZOS, reducing_gap=3.0)
-            upright = working
-            if orientation in ORIENTATION_FIX:
-                upright = working.transpose(ORIENTATION_FIX[orientation])
-            out = Path(out_dir) / f"rendition-{longest}.webp"
-            save: dict[str, Any] = {"quality": WEBP_QUALITY, "method": 4}
-            if isinstance(icc, bytes) and icc:
-                save["icc_profile"] = icc
-            upright.save(out, "WEBP", **save)
-            made.append(
-                {
-                    "path": str(out),
-                    "width": upright.width,
-                    "height": upright.height,
-                    "longest_side": longest,
-                }
-            )
+        working.load()  # decoded here, once, before any thread can look at it
+        encoding: list[Future[None]] = []
+        with ThreadPoolExecutor(IMAGE_THREADS, thread_name_prefix="webp") as pool:
+            # leaving this block waits for every encode, even when something failed
+            for index, longest in enumerate(sorted(RENDITION_SIZES, reverse=True)):
+                if index:  # the previous size may still be encoding: leave it alone
+                    working = working.copy()
+                working.thumbnail((longest, longest), Image.Resampling.LANCZOS, reducing_gap=3.0)
+                upright = working
+                if orientation in ORIENTATION_FIX:
+                    upright = working.transpose(ORIENTATION_FIX[orientation])
+                out = Path(out_dir) / f"rendition-{longest}.webp"
+                encoding.append(pool.submit(_save_webp, upright, out, icc))
+                made.append(
+                    {
+                        "path": str(out),
+                        "width": upright.width,
+                        "height": upright.height,
+                        "longest_side": longest,
+                    }
+                )
+        for job in encoding:
+            job.result()  # an encoder's failure is raised here, inside open_image
     return {"width": width, "height": height, "renditions": made}
 
 

@@ -153,3 +153,30 @@ class Rendition(Base):
     height: Mapped[int | None] = mapped_column(default=None)
 
     item: Mapped[MemoryItem] = relationship(back_populates="renditions")
+
+
+class UploadSession(Base):
+    """A resumable upload in progress (the tus protocol): parts go straight to storage as a
+    multipart upload, so a dropped connection or a closed tab carries on where it stopped."""
+
+    __tablename__ = "upload_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"))
+    length: Mapped[int] = mapped_column(BigInteger())
+    offset: Mapped[int] = mapped_column(BigInteger(), default=0)
+    parts: Mapped[int] = mapped_column(default=0)
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)
+    storage_upload_id: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    child: Mapped[Child] = relationship()
+
+    @property
+    def complete(self) -> bool:
+        return self.completed_at is not None

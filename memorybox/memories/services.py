@@ -17,7 +17,14 @@ from memorybox.accounts.models import User
 from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.media.inspect import UnsupportedFile, sniff
-from memorybox.memories.models import BIN_DAYS, Comment, ItemStatus, MemoryItem, Processing
+from memorybox.memories.models import (
+    BIN_DAYS,
+    Comment,
+    ItemStatus,
+    MemoryItem,
+    Processing,
+    UploadSession,
+)
 from memorybox.storage import Storage, StorageError, new_key
 
 log = logging.getLogger(__name__)
@@ -127,6 +134,46 @@ def add_item(
         except StorageError:
             log.exception("could not remove an object after a failed save")
         raise
+    return item
+
+
+def add_item_from_upload(
+    *,
+    actor: User,
+    upload: UploadSession,
+    details: ItemDetails,
+    storage: Storage,
+) -> MemoryItem:
+    """Turn a finished resumable upload into an item, checking its bytes first."""
+    with storage.open(upload.storage_key) as stream:
+        try:
+            sniffed = sniff(stream, upload.filename)
+        except UnsupportedFile:
+            storage.delete(upload.storage_key)
+            db.session.delete(upload)
+            db.session.commit()
+            raise
+    child = upload.child
+    item = MemoryItem(
+        child_id=child.id,
+        added_by_id=actor.id,
+        kind=sniffed.kind,
+        status=status_for_new_item(actor, child),
+        title=details.title.strip()[:TITLE_MAX],
+        caption=details.caption.strip()[:CAPTION_MAX],
+        memory_date=details.memory_date,
+        content_type=sniffed.content_type,
+        extension=sniffed.extension,
+        size_bytes=upload.length,
+        sha256="",
+        storage_backend=storage.backend_name,
+        storage_key=upload.storage_key,
+        original_name=upload.filename,
+        processing=Processing.WAITING,
+    )
+    upload.used_at = clock.now()
+    db.session.add(item)
+    db.session.commit()
     return item
 
 

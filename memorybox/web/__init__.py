@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 
 from memorybox.accounts import services as accounts
@@ -21,9 +23,22 @@ def init_app(app: Flask) -> None:
         notifications,
         shared,
         sharing,
+        uploads,
     )
 
-    for module in (auth, box, carer, caseload, home, items, manage, notifications, shared, sharing):
+    for module in (
+        auth,
+        box,
+        carer,
+        caseload,
+        home,
+        items,
+        manage,
+        notifications,
+        shared,
+        sharing,
+        uploads,
+    ):
         app.register_blueprint(module.bp)
 
     login_manager.login_view = "auth.login"
@@ -38,6 +53,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["current_actor"] = access.actor
     app.jinja_env.globals["unread_notifications"] = _unread
     app.jinja_env.globals["my_child"] = _my_child
+    vendor = Path(app.static_folder or "") / "vendor"
+    app.jinja_env.globals["vendor_available"] = lambda name: (vendor / name).is_file()
 
 
 def _my_child() -> object:

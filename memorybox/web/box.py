@@ -19,10 +19,11 @@ from memorybox.children.models import Child
 from memorybox.jobs.tasks import process_item
 from memorybox.media.inspect import UnsupportedFile
 from memorybox.memories import services as memories
+from memorybox.memories import uploads
 from memorybox.memories.models import ItemStatus
 from memorybox.policy import Action
 from memorybox.storage import StorageError
-from memorybox.web.access import can, load, signed_in_actor, storage
+from memorybox.web.access import can, load, require, signed_in_actor, storage
 from memorybox.web.errors import wants_json
 from memorybox.web.forms import AddItemForm
 
@@ -88,19 +89,30 @@ def add(child_id: int) -> ResponseReturnValue:
             errors = [e for field in form for e in field.errors]
             return jsonify(error=" ".join(errors)), 400
         return render_template("box/add.html", form=form, child=child), 400
-    upload = form.file.data
+    details = memories.ItemDetails(
+        form.title.data or "", form.caption.data or "", form.memory_date.data
+    )
     try:
-        item = memories.add_item(
-            actor=user,
-            child=child,
-            stream=upload.stream,
-            filename=upload.filename,
-            details=memories.ItemDetails(
-                form.title.data or "", form.caption.data or "", form.memory_date.data
-            ),
-            storage=storage(),
-            max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
-        )
+        if form.upload.data:
+            resumable = uploads.find(form.upload.data)
+            if resumable is None or resumable.child_id != child.id or not resumable.complete:
+                return _form_error(
+                    form, child, "We lost track of that file. Please choose it again.", 400
+                )
+            require(Action.UPLOAD_USE, resumable)
+            item = memories.add_item_from_upload(
+                actor=user, upload=resumable, details=details, storage=storage()
+            )
+        else:
+            item = memories.add_item(
+                actor=user,
+                child=child,
+                stream=form.file.data.stream,
+                filename=form.file.data.filename,
+                details=details,
+                storage=storage(),
+                max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+            )
     except UnsupportedFile as exc:
         return _form_error(form, child, str(exc), 415)
     except memories.TooLarge:

@@ -4,11 +4,12 @@ taken on trust: views check every choice against policy and the authority."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
@@ -107,7 +108,13 @@ class ItemDetailsForm(FlaskForm):
 
 
 class AddItemForm(ItemDetailsForm):
-    file = FileField("Choose a file", validators=[FileRequired("Please choose a file to add.")])
+    file = FileField("Choose a file")
+    # Set by the page's script when the file went up in resumable parts instead.
+    upload = HiddenField(validators=[Optional(), Length(max=32)])
+
+    def validate_file(self, field: FileField) -> None:
+        if not field.data and not self.upload.data:
+            raise ValidationError("Please choose a file to add.")
 
 
 class InviteForm(FlaskForm):

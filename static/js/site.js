@@ -49,7 +49,13 @@
     var text = form.querySelector("[data-upload-progress-text]");
     var error = form.querySelector("[data-upload-error]");
     var button = form.querySelector("button[type=submit]");
+    var uploadField = form.querySelector("input[name=upload]");
+    var csrf = form.querySelector("input[name=csrf_token]");
     var maxBytes = parseInt(form.getAttribute("data-max-bytes"), 10);
+    var maxResumable = parseInt(form.getAttribute("data-max-resumable-bytes"), 10);
+    var endpoint = form.getAttribute("data-resumable-endpoint");
+    /* tus-js-client loads after this file, so look for it when it is needed. */
+    function canResume() { return !!(window.tus && window.tus.isSupported && endpoint); }
 
     function showError(message) {
       error.textContent = message;
@@ -58,43 +64,157 @@
       button.disabled = false;
     }
 
+    function showProgress(sent, total) {
+      var percent = total ? Math.floor((sent / total) * 100) : 0;
+      bar.value = percent;
+      bar.textContent = percent + "%";
+      text.textContent = percent < 100 ? percent + "% sent (" + formatSize(sent) + " of " + formatSize(total) + ")" : "Nearly done…";
+    }
+
+    /* Send the words (and the file, unless it went up in resumable parts). */
+    function sendForm(withFile) {
+      var data = new FormData(form);
+      if (!withFile) data.delete("file");
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.setRequestHeader("Accept", "application/json");
+      if (withFile) {
+        xhr.upload.addEventListener("progress", function (e) {
+          if (e.lengthComputable) showProgress(e.loaded, e.total);
+        });
+      }
+      xhr.addEventListener("load", function () {
+        var answer = null;
+        try { answer = JSON.parse(xhr.responseText); } catch (e) { answer = null; }
+        if (xhr.status >= 200 && xhr.status < 300 && answer && answer.redirect) {
+          window.location.assign(answer.redirect);
+        } else {
+          uploadField.value = "";
+          showError((answer && (answer.error || answer.message)) || "That didn't work. Please try again.");
+        }
+      });
+      xhr.addEventListener("error", function () {
+        showError("The connection dropped. Please check your internet and try again.");
+      });
+      xhr.send(data);
+    }
+
+    /* Big files on poor connections: parts of 8 MB that carry on where they stopped, even
+       after the page is closed (choose the same file again). */
+    function sendResumable(file) {
+      var upload = new window.tus.Upload(file, {
+        endpoint: endpoint,
+        chunkSize: 8 * 1024 * 1024,
+        retryDelays: [0, 1000, 3000, 5000, 10000, 20000, 30000, 60000],
+        metadata: { filename: file.name },
+        headers: { "X-CSRFToken": csrf ? csrf.value : "" },
+        removeFingerprintOnSuccess: true,
+        onProgress: showProgress,
+        onError: function () {
+          showError("The connection dropped. Choose the same file again and it will carry on from where it stopped.");
+        },
+        onSuccess: function () {
+          uploadField.value = upload.url.split("/").pop();
+          text.textContent = "Nearly done…";
+          sendForm(false);
+        }
+      });
+      upload.findPreviousUploads().then(function (previous) {
+        if (previous.length) {
+          upload.resumeFromPreviousUpload(previous[0]);
+          text.textContent = "Carrying on from where it stopped…";
+        }
+        upload.start();
+      });
+    }
+
     form.addEventListener("submit", function (event) {
       var fileInput = form.querySelector("input[type=file]");
       var file = fileInput && fileInput.files && fileInput.files[0];
       if (!file) return; /* let the server explain what is missing */
       event.preventDefault();
       error.hidden = true;
-      if (maxBytes && file.size > maxBytes) {
-        showError("That file is too big. The biggest file you can add is " + formatSize(maxBytes) + ".");
+      var resumable = canResume();
+      var limit = resumable ? maxResumable : maxBytes;
+      if (limit && file.size > limit) {
+        showError("That file is too big. The biggest file you can add is " + formatSize(limit) + ".");
         return;
       }
-      var xhr = new XMLHttpRequest();
-      xhr.open("POST", form.action);
-      xhr.setRequestHeader("Accept", "application/json");
-      xhr.upload.addEventListener("progress", function (e) {
-        if (!e.lengthComputable) return;
-        var percent = Math.round((e.loaded / e.total) * 100);
-        bar.value = percent;
-        bar.textContent = percent + "%";
-        text.textContent = percent < 100 ? percent + "% sent" : "Nearly done…";
-      });
-      xhr.addEventListener("load", function () {
-        var data = null;
-        try { data = JSON.parse(xhr.responseText); } catch (e) { data = null; }
-        if (xhr.status >= 200 && xhr.status < 300 && data && data.redirect) {
-          window.location.assign(data.redirect);
-        } else {
-          showError((data && (data.error || data.message)) || "That didn't work. Please try again.");
-        }
-      });
-      xhr.addEventListener("error", function () {
-        showError("The connection dropped. Please check your internet and try again.");
-      });
       box.hidden = false;
       bar.value = 0;
       text.textContent = "Starting…";
       button.disabled = true;
-      xhr.send(new FormData(form));
+      if (resumable) sendResumable(file);
+      else sendForm(true);
+    });
+  }
+
+  /* Record a voice note or a short video straight from the page. The recording is put in
+     the file box, so it is sent (and checked) exactly like a chosen file. */
+  function recorder() {
+    var panel = document.querySelector("[data-recorder]");
+    if (!panel) return;
+    var input = document.querySelector("[data-upload-form] input[type=file]");
+    if (!window.MediaRecorder || !navigator.mediaDevices || !window.DataTransfer || !input) return;
+    panel.hidden = false;
+    var status = panel.querySelector("[data-recorder-status]");
+    var stop = panel.querySelector("[data-recorder-stop]");
+    var starts = panel.querySelectorAll("[data-record]");
+    var chunks = [];
+    var media = null;
+    var stream = null;
+
+    function pickType(video) {
+      var options = video
+        ? ["video/webm;codecs=vp8,opus", "video/webm", "video/mp4"]
+        : ["audio/webm;codecs=opus", "audio/ogg;codecs=opus", "audio/mp4", "audio/webm"];
+      for (var i = 0; i < options.length; i++) {
+        if (MediaRecorder.isTypeSupported(options[i])) return options[i];
+      }
+      return "";
+    }
+
+    function extensionFor(type) {
+      if (type.indexOf("ogg") !== -1) return "ogg";
+      if (type.indexOf("mp4") !== -1) return type.indexOf("audio") === 0 ? "m4a" : "mp4";
+      return "webm";
+    }
+
+    starts.forEach(function (button) {
+      button.addEventListener("click", function () {
+        var video = button.getAttribute("data-record") === "video";
+        navigator.mediaDevices.getUserMedia(video ? { audio: true, video: true } : { audio: true })
+          .then(function (s) {
+            stream = s;
+            var type = pickType(video);
+            media = type ? new MediaRecorder(stream, { mimeType: type }) : new MediaRecorder(stream);
+            chunks = [];
+            media.addEventListener("dataavailable", function (e) { if (e.data.size) chunks.push(e.data); });
+            media.addEventListener("stop", function () {
+              stream.getTracks().forEach(function (t) { t.stop(); });
+              var blobType = media.mimeType || type || (video ? "video/webm" : "audio/webm");
+              var name = (video ? "video-message." : "voice-note.") + extensionFor(blobType);
+              var file = new File(chunks, name, { type: blobType.split(";")[0] });
+              var transfer = new DataTransfer();
+              transfer.items.add(file);
+              input.files = transfer.files;
+              status.textContent = "Recorded. Give it a title, then press “Add it”.";
+              stop.hidden = true;
+              starts.forEach(function (b) { b.hidden = false; });
+            });
+            media.start(1000);
+            status.textContent = video ? "Recording a video… press Stop when you are done." : "Recording… press Stop when you are done.";
+            stop.hidden = false;
+            starts.forEach(function (b) { b.hidden = true; });
+            stop.focus();
+          })
+          .catch(function () {
+            status.textContent = "We couldn't use the microphone or camera. You can allow it in your browser settings, or choose a file instead.";
+          });
+      });
+    });
+    stop.addEventListener("click", function () {
+      if (media && media.state !== "inactive") media.stop();
     });
   }
 
@@ -131,5 +251,6 @@
     confirmForms();
     selectOnFocus();
     uploadWithProgress();
+    recorder();
   });
 })();

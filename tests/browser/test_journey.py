@@ -334,7 +334,7 @@ def test_staff_pages(page: Page, cast: Cast, problems: Problems) -> None:
     problems.assert_none()
 
 
-@pytest.mark.app_config(MAX_UPLOAD_BYTES=100 * 1024)
+@pytest.mark.app_config(MAX_UPLOAD_BYTES=100 * 1024, MAX_RESUMABLE_BYTES=100 * 1024)
 def test_a_file_too_big_is_refused_before_it_is_sent(
     page: Page, cast: Cast, problems: Problems, tmp_path: Path
 ) -> None:
