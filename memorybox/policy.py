@@ -126,9 +126,14 @@ def _child_see(actor: User, child: Child) -> Decision:
 # --- rules about one item ---------------------------------------------------------------
 
 
+HELD_BACK = frozenset({ItemStatus.AWAITING_APPROVAL, ItemStatus.NOT_APPROVED})
+
+
 def _item_view(actor: User, item: MemoryItem) -> Decision:
     child = item.child
     if _is_the_child(actor, child):
+        if item.status in HELD_BACK:
+            return _deny("waiting for, or not given, the social worker's approval")
         return _allow("this is your own box")
     if item.in_bin:
         return _deny("in the child's bin")
@@ -231,14 +236,18 @@ def _collection_share(actor: User, collection: Collection) -> Decision:
 
 
 def _consent_revoke(actor: User, consent: Consent) -> Decision:
+    """Stopping is always safe: the child can stop any share of their things, whoever made
+    it and whatever their age; the one who decides for them can too."""
     if consent.revoked_at is not None:
         return _deny("already stopped")
+    if _is_the_child(actor, consent.child):
+        return _allow("your things")
     return _sharing_decide(actor, consent.child)
 
 
 def _shared_view(actor: User, child: Child) -> Decision:
-    if _is_the_child(actor, child):
-        return _deny("this is your own box")
+    if _is_the_child(actor, child) or actor.role is Role.MANAGER:
+        return _deny("nothing is shared with managers")
     if _child_see(actor, child):
         return _allow("you are in this child's life now")
     if any(in_audience(actor, c) for c in sharing.candidate_consents(child)):
@@ -301,6 +310,8 @@ def _owner_only(check: Callable[[MemoryItem], Decision]) -> Callable[[User, Memo
     def rule(actor: User, item: MemoryItem) -> Decision:
         if not _is_the_child(actor, item.child):
             return _deny("only the child changes their box")
+        if item.status in HELD_BACK:
+            return _deny("not in the box")
         return check(item)
 
     return rule

@@ -4,40 +4,69 @@
 object in the URL (``target``, whose names are in ``TARGETS``) and, for each HTTP method,
 what each actor state may do:
 
-* an actor state that is not listed is denied: 404 when signed in, and a redirect to the
-  sign-in page when anonymous;
+* an actor state that is not listed is denied: 404 when signed in, a redirect to the
+  sign-in page when anonymous, and "refused" for a switched-off account;
 * a set of target names: allowed on exactly those targets, denied on the others;
-* ``ALLOW`` / ``LOGIN`` / ``DENY``: that outcome on every target.
+* ``ALLOW`` / ``DENY`` / ``LOGIN`` / ``REFUSED``: that outcome on every target.
 
 Outcomes:
 
 * ``ALLOW``: a 2xx, or a 3xx that does not send the person to /login;
 * ``DENY``: exactly 404 for a signed-in person, with the same body as a missing id on the
   same route (so "not yours" and "not there" look alike), and nothing stored changes;
-* ``LOGIN``: a 302 to /login (anonymous visitors of signed-in pages, and signing out).
+* ``LOGIN``: a 302 to /login (anonymous visitors of signed-in pages, and signing out);
+* ``REFUSED``: what a switched-off account's old session gets: a 302 to /login or a 404
+  (or the sign-in form's 401 when it tries to sign in again), never a 2xx, and nothing
+  stored changes.
 
-A case is (endpoint, method, actor state, target). ``test_access`` runs one (endpoint,
-method, actor state) group per test, on a fresh app and world, and tries every target with a
-fresh client. Targets are distinct objects, so a POST that succeeds on one target cannot
-change the answer for another (a fresh world per case would cost ~2 minutes on SQLite).
-Failures list every wrong target in the group, not just the first.
+Actor states are the people of ``tests.factories.World``, plus ``disabled``: the young
+person's own account, signed in and then switched off by a manager (its session was made
+before the switch-off, so it carries the old session version).
+
+Consent state is a dimension of the item targets. Each name in ``SHARED_TARGETS`` is a kept
+item of world.child shared ``via`` the item itself or an album it is in, with one audience
+(``SHARE_AUDIENCES``: carers, the social worker, or one named person, who may be from the
+child's past or have no relationship at all) in one consent state: granted, expired (its
+end date has come) or revoked; plus the same with no consent at all, and a shared item the
+child has put in the bin. Every route in ``FETCH_ENDPOINTS`` (whatever fetches an item: its
+page, its state, its original, web copy, thumbnail, poster, preview and player) is tried on
+all of them, with items made of the kind of file it serves (a photo, a video, a PDF); every
+other item route on those granted through the item (a consent lets someone look, never
+change, decide, comment or share).
+
+A case is (endpoint, method, actor state, target). ``test_access`` runs one group per test,
+on a fresh app and world, and tries every target with a fresh client:
+
+* a GET (or HEAD) group has every actor state (reading changes nothing that decides access;
+  the switched-off account goes last, as switching it off changes the world);
+* a POST (PATCH, DELETE) group has one actor state that is allowed somewhere (what its
+  allowed requests change could change the answer for another actor), or all the actor
+  states that are refused on every target together (a refused request changes nothing, and
+  that is checked).
+
+Targets are distinct objects, so a POST that succeeds on one target cannot change the answer
+for another (a fresh world per case would cost many minutes on SQLite). Failures list every
+wrong case in the group, not just the first.
 
 ``test_matrix_covers_every_route`` keeps the matrix and ``app.url_map`` in step: a new
-route, a new method or a removed route fails it. The ``test_*_forged_*`` tests post fields a
-form does not offer (a role, an owner, a child or a person from elsewhere).
+route, a new method (HEAD, PATCH and DELETE included) or a removed route fails it, and so
+does a GET route on an item that is not in ``FETCH_ENDPOINTS`` (so a new media route cannot
+skip the consent cases). The tests after it post fields a form does not offer (a role, an
+owner, a child, a consent, an upload or a person from elsewhere) and check what was stored.
 
 Run with ``-s`` to see how many cases were checked.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import itertools
+import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
-from pathlib import Path
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,14 +77,26 @@ from sqlalchemy import select
 
 from memorybox import clock
 from memorybox.accounts import services as accounts
-from memorybox.accounts.models import Invitation, Role, User
-from memorybox.children.models import Allocation, Placement
+from memorybox.accounts.models import Authority, Invitation, Role, User
+from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import Base, db
-from memorybox.memories.models import ItemStatus, MemoryItem
+from memorybox.memories import processing, uploads
+from memorybox.memories import services as memories
+from memorybox.memories.models import (
+    Comment,
+    ItemStatus,
+    MemoryItem,
+    Processing,
+    Rendition,
+    UploadSession,
+)
+from memorybox.notifications.models import HelpRequest
+from memorybox.sharing.models import Audience, Basis, Collection, CollectionItem, Consent
+from memorybox.storage import new_key
 from tests import factories
 from tests.factories import World
 
-# Password hashing is not what this file tests: keep it cheap, as ~500 worlds are built.
+# Password hashing is not what this file tests: keep it cheap, as many worlds are built.
 pytestmark = pytest.mark.app_config(ARGON2_MEMORY_KIB=64)
 
 # --- outcomes and actor states ----------------------------------------------------------
@@ -63,8 +104,11 @@ pytestmark = pytest.mark.app_config(ARGON2_MEMORY_KIB=64)
 ALLOW = "allow"
 DENY = "deny"
 LOGIN = "login"
+REFUSED = "refused"
+OUTCOMES = {ALLOW, DENY, LOGIN, REFUSED}
 
 ANON = "anonymous"
+DISABLED = "disabled"
 
 #: actor state -> the World attribute that signs in (None: nobody signed in)
 ACTORS: dict[str, str | None] = {
@@ -79,8 +123,11 @@ ACTORS: dict[str, str | None] = {
     "sw_unallocated": "unallocated_social_worker",
     "manager_same": "manager",  # manager of world.authority
     "manager_other": "other_manager",  # manager of world.other_authority
+    # The young person's account, signed in, then switched off by a manager. Keep it last:
+    # switching it off changes the world for every case after it in a group.
+    DISABLED: "young_person",
 }
-SIGNED_IN = [name for name in ACTORS if name != ANON]
+SIGNED_IN = [name for name in ACTORS if name not in (ANON, DISABLED)]
 EVERYONE = dict.fromkeys(ACTORS, ALLOW)
 EVERYONE_SIGNED_IN = dict.fromkeys(SIGNED_IN, ALLOW)
 
@@ -90,17 +137,83 @@ MISSING = "missing"
 MISSING_ID = 999_999
 NO_TARGET = "-"
 
-#: items of world.child
+#: items of world.child (and two of world.young_child, who has no login)
 ITEM_TARGETS = (
     "kept",  # the child added it themselves
     "suggested",  # the active carer sent it, waiting for the child to decide
     "ended_carer",  # the ended carer sent it during their old placement; the child kept it
     "bin",  # the child's own item, now in the child's bin
     "carer_bin",  # the active carer sent it, the child moved it to the bin
+    "awaiting",  # the active carer sent it; it waits for the social worker's approval
+    "not_approved",  # the social worker did not pass it on: it never reaches the child
+    "young_child_kept",  # in young_child's box: the active carer added it
+    "young_child_suggested",  # the active carer sent it to young_child, waiting
     MISSING,
 )
-IN_BOX = {"kept", "suggested", "ended_carer"}
-IN_BIN = {"bin", "carer_bin"}
+
+#: consent audience -> the actor state in that audience (the "person" audiences name them)
+SHARE_AUDIENCES: dict[str, str] = {
+    "carers": "carer_active",  # whoever has an active placement now
+    "social_worker": "sw_allocated",  # whoever holds the allocation now
+    "person_ended_carer": "carer_ended",  # a named person from the child's past
+    "person_unallocated_sw": "sw_unallocated",  # a named person with no relationship at all
+}
+SHARE_VIAS = ("item", "album")  # a consent on the item itself, or on an album it is in
+#: granted: live (through an album, ending tomorrow); expired: its end date was yesterday
+#: (through an album: is today, the first day it stops); revoked: stopped by the child
+CONSENT_STATES = ("granted", "expired", "revoked")
+NOT_SHARED = ("item-none", "album-none")  # kept (and in an album): no consent at all
+SHARED_BIN = "bin-granted"  # shared with every audience, then put in the bin by the child
+
+#: a kept item of world.child in every consent state: "<via>-<audience>-<state>"
+SHARED_TARGETS: tuple[str, ...] = (
+    *NOT_SHARED,
+    *(
+        f"{via}-{audience}-{state}"
+        for via in SHARE_VIAS
+        for audience in SHARE_AUDIENCES
+        for state in CONSENT_STATES
+    ),
+    SHARED_BIN,
+)
+#: the granted ones, through the item itself (the album path is the same rule), and in the bin
+GRANTED_TARGETS: tuple[str, ...] = (
+    *(f"item-{audience}-granted" for audience in SHARE_AUDIENCES),
+    SHARED_BIN,
+)
+
+
+def granted_to(actor: str) -> set[str]:
+    """The shared targets (of fetch routes) whose live consent has ``actor`` in its audience."""
+    return {
+        f"{via}-{audience}-granted"
+        for via in SHARE_VIAS
+        for audience, member in SHARE_AUDIENCES.items()
+        if member == actor
+    }
+
+
+#: what an item's file is: an upload's name and its bytes
+PHOTO = ("photo.jpg", factories.jpeg_bytes)
+VIDEO = ("clip.mp4", factories.mp4_bytes)
+DOCUMENT = ("report.pdf", factories.pdf_bytes)
+
+#: Whatever fetches an item: its page, its state and every byte served from it (original,
+#: web copy, thumbnail, poster, preview, player), each tried on every consent state, with
+#: every item of its scene made from the kind of file that route serves. A new route that
+#: serves an item's bytes goes here (test_matrix_covers_every_route insists).
+FETCH_ENDPOINTS: dict[str, tuple[str, Callable[[], bytes]]] = {
+    "items.show": PHOTO,
+    "items.status": PHOTO,
+    "items.file": PHOTO,
+    "items.thumbnail": PHOTO,
+    "items.download": PHOTO,
+    "items.poster": VIDEO,
+    "items.play": VIDEO,
+    "items.preview": DOCUMENT,
+}
+#: GET routes on an item that show no part of it beyond its title (kept out of the above)
+ITEM_FORMS = {"items.edit", "sharing.share_item"}
 
 CHILD_TARGETS = ("child", "other_child", "young_child", "other_authority_child", MISSING)
 OWN_AUTHORITY_CHILDREN = {"child", "other_child", "young_child"}
@@ -115,40 +228,127 @@ PLACEMENT_TARGETS = ("active_same", "ended_same", "active_other", MISSING)
 ALLOCATION_TARGETS = ("active_same", "ended_same", "active_other", MISSING)
 INVITATION_TARGETS = ("waiting_same", "revoked_same", "waiting_other", MISSING)
 
+#: albums; each holds one kept item of its child
+COLLECTION_TARGETS = (
+    "album_private",  # world.child's, not shared
+    "album_carers",  # world.child's, shared with the carers (granted)
+    "album_social_worker",  # shared with the social worker (granted)
+    "album_person",  # shared with the unallocated social worker by name (granted)
+    "album_expired",  # shared with the carers; the end date was yesterday
+    "album_revoked",  # shared with the social worker; stopped
+    "young_child_album",  # world.young_child's (no login: the social worker keeps it)
+    "other_child_album",  # world.other_child's
+    MISSING,
+)
+CHILDS_ALBUMS = {t for t in COLLECTION_TARGETS if t.startswith("album_")}
+
+#: resumable uploads (tus): started, not finished, unless said
+UPLOAD_TARGETS = (
+    "own_upload",  # the young person's, for world.child
+    "carer_upload",  # the active carer's, for world.child
+    "young_child_upload",  # the active carer's, for world.young_child
+    "ended_carer_upload",  # the ended carer's, for world.child, started before the end
+    "used_upload",  # the young person's, finished and made into an item already
+    "other_child_upload",  # world.other_child's own
+    MISSING,
+)
+UPLOAD_BYTES = factories.jpeg_bytes()  # what every upload target is (to be) made of
+
+#: consents
+CONSENT_TARGETS = (
+    "consent_carers",  # world.child's item, shared with the carers
+    "consent_person",  # world.child's item, shared with the ended carer by name
+    "consent_expired",  # world.child's item, shared with the social worker, ending today
+    "consent_revoked",  # world.child's item, stopped already
+    "consent_album",  # world.child's album, shared with the social worker
+    "young_child_consent",  # world.young_child's item, shared by the social worker for them
+    "other_child_consent",  # world.other_child's item, shared by them
+    MISSING,
+)
+
 #: kind of target -> the targets every case of that kind is tried on
 TARGETS: dict[str, tuple[str, ...]] = {
     "none": (NO_TARGET,),
-    "item": ITEM_TARGETS,
+    "item": (*ITEM_TARGETS, *GRANTED_TARGETS),
+    "fetch": (*ITEM_TARGETS, *SHARED_TARGETS),
     "child": CHILD_TARGETS,
     "user": USER_TARGETS,
     "placement": PLACEMENT_TARGETS,
     "allocation": ALLOCATION_TARGETS,
     "invitation": INVITATION_TARGETS,
+    "collection": COLLECTION_TARGETS,
+    "consent": CONSENT_TARGETS,
+    "upload": UPLOAD_TARGETS,
 }
 
 #: URL argument for each kind of target
 TARGET_ARG = {
     "item": "item_id",
+    "fetch": "item_id",
     "child": "child_id",
     "user": "user_id",
     "placement": "placement_id",
     "allocation": "allocation_id",
     "invitation": "invitation_id",
+    "collection": "collection_id",
+    "consent": "consent_id",
+    "upload": "upload_id",
 }
+#: the id of a missing target, where MISSING_ID is not the right shape
+MISSING_IDS: dict[str, str] = {"upload": "0" * 32}
 
 # --- the matrix -------------------------------------------------------------------------
 
-ITEM_VIEWERS = {"young_person": IN_BOX | IN_BIN, "carer_active": {"suggested"}}
+#: world.child's items that are in the box (kept), on item routes and on fetch routes
+CHILD_KEPT = {"kept", "ended_carer"} | (set(GRANTED_TARGETS) - {SHARED_BIN})
+CHILD_KEPT_FETCH = CHILD_KEPT | (set(SHARED_TARGETS) - {SHARED_BIN})
+#: what the child sees of their own: the box, the suggestions and the bin. Never what waits
+#: for the social worker's approval or was not approved: moderation keeps those from them.
+IN_BOX = CHILD_KEPT | {"suggested"}
+IN_BIN = {"bin", "carer_bin", SHARED_BIN}
+#: what the active carer added for world.child and world.young_child, not in a bin
+CARER_ADDED = {"suggested", "awaiting", "not_approved", "young_child_kept", "young_child_suggested"}
+
+FETCH_VIEWERS = {
+    "young_person": CHILD_KEPT_FETCH | IN_BOX | IN_BIN,
+    # what they added, placement active, not in the bin; and what is shared with them
+    "carer_active": CARER_ADDED | granted_to("carer_active"),
+    "carer_ended": granted_to("carer_ended"),
+    # approval of what waits; young_child's box (no login); what is shared with them
+    "sw_allocated": {"awaiting", "young_child_kept"} | granted_to("sw_allocated"),
+    "sw_unallocated": granted_to("sw_unallocated"),
+}
 BOX_OWNERS = {"young_person": {"child"}, "other_young_person": {"other_child"}}
+#: who sees and runs sharing (and albums) for a child: the child, who decides for themselves
+#: (world.child is 13 and world.other_child 14, over the sharing age of 12); the allocated
+#: social worker for a child without a login
+SHARING_DECIDERS = {**BOX_OWNERS, "sw_allocated": {"young_child"}}
 MANAGERS = {"manager_same": ALLOW, "manager_other": ALLOW}
+SOCIAL_WORKERS = {"sw_allocated": ALLOW, "sw_ended": ALLOW, "sw_unallocated": ALLOW}
 CHILD_MANAGERS = {
     "manager_same": OWN_AUTHORITY_CHILDREN,
     "manager_other": {"other_authority_child"},
 }
+#: who carries on with an upload: who started it, while they may still add to that box
+UPLOADERS = {
+    "young_person": {"own_upload"},
+    "other_young_person": {"other_child_upload"},
+    "carer_active": {"carer_upload", "young_child_upload"},
+}
+ADDERS = {**BOX_OWNERS, "carer_active": {"child", "young_child"}}
+ALBUM_MANAGERS = {
+    "young_person": CHILDS_ALBUMS,
+    "other_young_person": {"other_child_album"},
+    "sw_allocated": {"young_child_album"},
+}
 
 MATRIX: dict[str, dict[str, Any]] = {
-    # Signing in and out: open to everyone.
-    "auth.login": {"target": "none", "GET": EVERYONE, "POST": EVERYONE},
+    # Signing in and out: open to everyone. A switched-off account cannot sign in again.
+    "auth.login": {
+        "target": "none",
+        "GET": EVERYONE,
+        "POST": {**EVERYONE, DISABLED: REFUSED},
+    },
     "auth.logout": {"target": "none", "POST": dict.fromkeys(ACTORS, LOGIN)},
     "auth.accept_invitation": {"target": "none", "GET": EVERYONE, "POST": EVERYONE},
     "auth.change_password": {
@@ -163,37 +363,114 @@ MATRIX: dict[str, dict[str, Any]] = {
         "target": "none",
         "GET": {"carer_active": ALLOW, "carer_ended": ALLOW, "carer_none": ALLOW},
     },
-    "caseload.home": {
-        "target": "none",
-        "GET": {"sw_allocated": ALLOW, "sw_ended": ALLOW, "sw_unallocated": ALLOW},
-    },
+    "caseload.home": {"target": "none", "GET": SOCIAL_WORKERS},
+    "caseload.reviews": {"target": "none", "GET": SOCIAL_WORKERS},
+    "notifications.index": {"target": "none", "GET": EVERYONE_SIGNED_IN},
+    "notifications.read": {"target": "none", "POST": EVERYONE_SIGNED_IN},
     # A child's box: only the child; a carer with an active placement may add.
     "box.gallery": {"target": "child", "GET": BOX_OWNERS},
     "box.timeline": {"target": "child", "GET": BOX_OWNERS},
     "box.suggested": {"target": "child", "GET": BOX_OWNERS},
     "box.bin": {"target": "child", "GET": BOX_OWNERS},
-    "box.add": {
-        "target": "child",
-        "GET": {**BOX_OWNERS, "carer_active": {"child", "young_child"}},
-        "POST": {**BOX_OWNERS, "carer_active": {"child", "young_child"}},
-    },
-    # One item: the child sees all of it; a carer only what they added, placement active,
-    # not in the bin; only the child changes anything.
-    "items.show": {"target": "item", "GET": ITEM_VIEWERS},
-    "items.file": {"target": "item", "GET": ITEM_VIEWERS},
-    "items.download": {"target": "item", "GET": ITEM_VIEWERS},
+    "box.add": {"target": "child", "GET": ADDERS, "POST": ADDERS},
+    # Resumable uploads: start one where you may add; carry on with, look at or cancel only
+    # your own, unused, while you still may add to that box.
+    "uploads.create": {"target": "child", "POST": ADDERS},
+    "uploads.resume": {"target": "upload", "HEAD": UPLOADERS},
+    "uploads.append": {"target": "upload", "PATCH": UPLOADERS},
+    "uploads.cancel": {"target": "upload", "DELETE": UPLOADERS},
+    # One item: see FETCH_ENDPOINTS below for the page and its bytes. Only the child
+    # changes anything (the social worker decides suggestions for a child with no login).
     "items.edit": {
         "target": "item",
         "GET": {"young_person": IN_BOX},
         "POST": {"young_person": IN_BOX},
     },
-    "items.keep": {"target": "item", "POST": {"young_person": {"suggested"}}},
-    "items.decline": {"target": "item", "POST": {"young_person": {"suggested"}}},
+    "items.keep": {
+        "target": "item",
+        "POST": {"young_person": {"suggested"}, "sw_allocated": {"young_child_suggested"}},
+    },
+    "items.decline": {
+        "target": "item",
+        "POST": {"young_person": {"suggested"}, "sw_allocated": {"young_child_suggested"}},
+    },
     "items.delete": {"target": "item", "POST": {"young_person": IN_BOX}},
     "items.restore": {"target": "item", "POST": {"young_person": IN_BIN}},
     "items.purge": {"target": "item", "POST": {"young_person": IN_BIN}},
+    # Talking about an item: the child and the person who added it, while both can see it;
+    # asking the social worker to talk: the child, about what is in the box.
+    "items.comment": {
+        "target": "item",
+        "POST": {
+            "young_person": IN_BOX,
+            "carer_active": {"suggested", "young_child_kept", "young_child_suggested"},
+        },
+    },
+    "items.talk": {"target": "item", "POST": {"young_person": CHILD_KEPT}},
+    # Moderation: the allocated social worker, while moderation is on (it is, in the item
+    # scene), on what waits for approval.
+    "items.approve": {"target": "item", "POST": {"sw_allocated": {"awaiting"}}},
+    "items.not_approve": {"target": "item", "POST": {"sw_allocated": {"awaiting"}}},
+    # Sharing: who decides for the child (the child over the sharing age; the allocated
+    # social worker for a child with no login) shares what is kept in the box.
+    "sharing.overview": {"target": "child", "GET": SHARING_DECIDERS},
+    "sharing.seen": {"target": "child", "GET": SHARING_DECIDERS},
+    "sharing.share_item": {
+        "target": "item",
+        "GET": {"young_person": CHILD_KEPT, "sw_allocated": {"young_child_kept"}},
+        "POST": {"young_person": CHILD_KEPT, "sw_allocated": {"young_child_kept"}},
+    },
+    "sharing.share_album": {
+        "target": "collection",
+        "GET": ALBUM_MANAGERS,
+        "POST": ALBUM_MANAGERS,
+    },
+    "sharing.stop": {
+        "target": "consent",
+        "POST": {
+            "young_person": {
+                "consent_carers",
+                "consent_person",
+                "consent_expired",
+                "consent_album",
+            },
+            "other_young_person": {"other_child_consent"},
+            "sw_allocated": {"young_child_consent"},
+        },
+    },
+    "sharing.albums": {"target": "child", "GET": SHARING_DECIDERS, "POST": SHARING_DECIDERS},
+    "sharing.album": {
+        "target": "collection",
+        "GET": {
+            **ALBUM_MANAGERS,
+            "sw_allocated": {"young_child_album", "album_social_worker"},
+            "carer_active": {"album_carers"},
+            "sw_unallocated": {"album_person"},
+        },
+    },
+    "sharing.add_to_album": {
+        "target": "item",
+        "POST": {"young_person": IN_BOX | IN_BIN, "sw_allocated": {"young_child_kept"}},
+    },
+    "sharing.remove_from_album": {"target": "collection", "POST": ALBUM_MANAGERS},
+    "sharing.help": {"target": "child", "GET": BOX_OWNERS, "POST": BOX_OWNERS},
+    # What a child shares with me: anyone in the child's life now (the manager of their
+    # authority included: the page shows a manager nothing of the box), or in the audience
+    # of a live consent (the child scene shares an album with the ended carer by name).
+    "shared.child": {
+        "target": "child",
+        "GET": {
+            "carer_active": {"child", "young_child"},
+            "carer_ended": {"child"},
+            "sw_allocated": {"child", "young_child"},
+            # Managers run accounts and relationships; nothing a child shares is for them.
+        },
+    },
+    # Recording that a child with a login decides for themselves: their social worker.
+    "caseload.decides_sharing": {"target": "child", "POST": {"sw_allocated": {"child"}}},
     # Running an authority: each manager runs their own.
     "manage.overview": {"target": "none", "GET": MANAGERS},
+    "manage.settings": {"target": "none", "GET": MANAGERS, "POST": MANAGERS},
     "manage.people": {"target": "none", "GET": MANAGERS},
     "manage.invite": {"target": "none", "GET": MANAGERS, "POST": MANAGERS},
     "manage.child_list": {"target": "none", "GET": MANAGERS},
@@ -226,15 +503,20 @@ MATRIX: dict[str, dict[str, Any]] = {
         "POST": {"manager_same": {"waiting_same"}, "manager_other": {"waiting_other"}},
     },
 }
+# Fetching an item: the child sees all of theirs (but what moderation holds back); a carer
+# what they added, placement active, not in the bin; anyone in the audience of a live
+# consent what it covers, while it is not in the bin.
+MATRIX.update({endpoint: {"target": "fetch", "GET": FETCH_VIEWERS} for endpoint in FETCH_ENDPOINTS})
 
-HTTP_METHODS = ("GET", "POST")
+HTTP_METHODS = ("GET", "HEAD", "POST", "PATCH", "DELETE")
+READ_METHODS = {"GET", "HEAD"}  # they change nothing that decides access
 
 
 def expected(endpoint: str, method: str, actor: str, target: str) -> str:
     """The matrix, read for one case."""
     rule = MATRIX[endpoint][method].get(actor)
     if rule is None:
-        return LOGIN if actor == ANON else DENY
+        return {ANON: LOGIN, DISABLED: REFUSED}.get(actor, DENY)
     if isinstance(rule, str):
         return rule
     return ALLOW if target in rule else DENY
@@ -248,17 +530,34 @@ def _targets_of(endpoint: str) -> tuple[str, ...]:
     return TARGETS[_kind_of(endpoint)]
 
 
-#: one test per (endpoint, method, actor state), each with a fresh app and world; inside it
-#: every target is tried. Targets are distinct objects, so what an allowed POST changes on one
-#: cannot change the answer for another, and each target gets a fresh client (no session,
-#: no flashed message carried over).
-GROUPS = [
-    pytest.param(endpoint, method, actor, id=f"{endpoint}-{method}-{actor}")
-    for endpoint, entry in MATRIX.items()
-    for method in HTTP_METHODS
-    if method in entry
-    for actor in ACTORS
-]
+def _groups() -> Iterator[Any]:
+    """GET, HEAD: one group of every actor state. POST, PATCH, DELETE: one group per actor
+    state allowed on some target, and one group of all the others (refused everywhere, so
+    they change nothing)."""
+    for endpoint, entry in MATRIX.items():
+        for method in HTTP_METHODS:
+            if method not in entry:
+                continue
+            if method in READ_METHODS:
+                yield pytest.param(endpoint, method, tuple(ACTORS), id=f"{endpoint}-{method}")
+                continue
+            refused = []
+            for actor in ACTORS:
+                if any(
+                    expected(endpoint, method, actor, t) == ALLOW for t in _targets_of(endpoint)
+                ):
+                    yield pytest.param(
+                        endpoint, method, (actor,), id=f"{endpoint}-{method}-{actor}"
+                    )
+                else:
+                    refused.append(actor)
+            if refused:
+                yield pytest.param(
+                    endpoint, method, tuple(refused), id=f"{endpoint}-{method}-others"
+                )
+
+
+GROUPS = list(_groups())
 CASE_COUNT = len(ACTORS) * sum(
     len(TARGETS[entry["target"]])
     for entry in MATRIX.values()
@@ -274,7 +573,10 @@ CASE_COUNT = len(ACTORS) * sum(
 class Scene:
     app: Flask
     world: World
-    ids: dict[str, int] = field(default_factory=dict)  # target name -> id
+    ids: dict[str, int | str] = field(default_factory=dict)  # target name -> id
+    media: tuple[str, Callable[[], bytes]] = PHOTO  # the file of every item made for targets
+    #: ids a POST needs beside its target (an album to add to, an item to take out)
+    extra: dict[str, int] = field(default_factory=dict)
     _other_people: dict[Role, User] = field(default_factory=dict)
 
     def other_authority_person(self, role: Role) -> User:
@@ -290,18 +592,187 @@ def _binned(it: MemoryItem) -> MemoryItem:
     return it
 
 
-def _build_items(scene: Scene) -> None:
-    app, w = scene.app, scene.world
-    kept = factories.item(app, w.child, w.young_person, title="My bike")
-    suggested = factories.item(
-        app, w.child, w.carer, title="Sports day", status=ItemStatus.SUGGESTED
+def _audience(w: World, name: str) -> tuple[Audience, User | None]:
+    """A ``SHARE_AUDIENCES`` name as a consent's audience and named person."""
+    people = {
+        "person_ended_carer": w.ended_carer,
+        "person_unallocated_sw": w.unallocated_social_worker,
+    }
+    if name in people:
+        return Audience.PERSON, people[name]
+    return Audience(name), None
+
+
+def _consent(
+    child: Child,
+    audience: Audience,
+    *,
+    state: str = "granted",
+    person: User | None = None,
+    item: MemoryItem | None = None,
+    collection: Collection | None = None,
+    decided_by: User | None = None,
+    ends_on: date | None = None,
+) -> Consent:
+    """A consent row, made directly: the service refuses an end date that has passed and a
+    person from outside the child's life, and the matrix needs both.
+
+    ``expired`` ends on ``ends_on``, yesterday unless given (today is the first day it has
+    stopped: a consent stops *on* its end date); ``revoked`` was stopped an hour ago by
+    whoever gave it."""
+    by = decided_by or child_user(child)
+    consent = Consent(
+        child_id=child.id,
+        item_id=item.id if item is not None else None,
+        collection_id=collection.id if collection is not None else None,
+        audience=audience,
+        person_id=person.id if person is not None else None,
+        ends_on=ends_on or (clock.today() - timedelta(days=1) if state == "expired" else None),
+        decided_by_id=by.id,
+        basis=Basis.OWN_DECISION if by.id == child.user_id else Basis.ON_BEHALF,
+        childs_wishes="" if by.id == child.user_id else "Casey smiled and said yes.",
     )
-    old = factories.item(app, w.child, w.ended_carer, title="Old garden")
+    if state == "revoked":
+        consent.revoked_at = clock.now() - timedelta(hours=1)
+        consent.revoked_by_id = by.id
+    db.session.add(consent)
+    db.session.commit()
+    return consent
+
+
+def child_user(child: Child) -> User:
+    user = db.session.get(User, child.user_id) if child.user_id is not None else None
+    assert user is not None, "give decided_by for a child without a login"
+    return user
+
+
+def _album(child: Child, name: str, *items: MemoryItem) -> Collection:
+    album = Collection(child_id=child.id, name=name)
+    db.session.add(album)
+    db.session.flush()
+    for it in items:
+        db.session.add(CollectionItem(collection_id=album.id, item_id=it.id))
+    db.session.commit()
+    return album
+
+
+@dataclass(frozen=True)
+class _Processed:
+    """An upload the app has processed (location removed, renditions made), kept to copy."""
+
+    columns: dict[str, Any]
+    original: bytes
+    renditions: list[tuple[dict[str, Any], bytes, str]]  # columns, bytes, key suffix
+
+
+#: upload name -> the processed upload: each kind of file is processed once per run
+_PROCESSED: dict[str, _Processed] = {}
+
+
+def _storage(app: Flask) -> Any:
+    return app.extensions["memorybox.storage"]
+
+
+def _columns(row: Any, skip: set[str]) -> dict[str, Any]:
+    return {a.key: getattr(row, a.key) for a in row.__mapper__.column_attrs if a.key not in skip}
+
+
+def _processed(scene: Scene) -> _Processed:
+    """Upload and process the scene's kind of file the app's own way, once; keep the result."""
+    name, make = scene.media
+    if name not in _PROCESSED:
+        storage, w = _storage(scene.app), scene.world
+        made = memories.add_item(
+            actor=w.young_person,
+            child=w.child,
+            stream=io.BytesIO(make()),
+            filename=name,
+            details=memories.ItemDetails("Processed once", "", None),
+            storage=storage,
+            max_bytes=scene.app.config["MAX_UPLOAD_BYTES"],
+        )
+        assert processing.process(made.id, storage) is Processing.READY
+        db.session.refresh(made)
+
+        def stored(key: str) -> bytes:
+            return b"".join(storage.iter_bytes(key))
+
+        _PROCESSED[name] = _Processed(
+            columns=_columns(made, {"id", "child_id", "added_by_id", "storage_key"}),
+            original=stored(made.storage_key),
+            renditions=[
+                (
+                    _columns(r, {"id", "item_id", "storage_key"}),
+                    stored(r.storage_key),
+                    r.storage_key.rsplit(".", 1)[-1],
+                )
+                for r in made.renditions
+            ],
+        )
+        for rendition in list(made.renditions):
+            storage.delete(rendition.storage_key)
+        memories.delete_for_ever(made, storage)  # leave the world as it was
+    return _PROCESSED[name]
+
+
+def _item(
+    scene: Scene,
+    child: Child,
+    adder: User,
+    *,
+    title: str,
+    status: ItemStatus = ItemStatus.KEPT,
+) -> MemoryItem:
+    """A ready item of the scene's kind: a copy, with its own stored objects, of an upload
+    the app processed (processing every target's file again would cost minutes)."""
+    source, storage = _processed(scene), _storage(scene.app)
+
+    def store(content: bytes, content_type: str, suffix: str) -> str:
+        key = new_key(suffix)
+        storage.save(key, io.BytesIO(content), content_type)
+        return key
+
+    columns = dict(source.columns)
+    columns.update(
+        child_id=child.id,
+        added_by_id=adder.id,
+        status=status,
+        title=title,
+        storage_key=store(source.original, columns["content_type"], columns["extension"]),
+        created_at=clock.now(),
+        updated_at=clock.now(),
+        decided_at=None,
+        deleted_at=None,
+        reviewed_by_id=None,
+        reviewed_at=None,
+    )
+    it = MemoryItem(**columns)
+    for rendition_columns, content, suffix in source.renditions:
+        key = store(content, rendition_columns["content_type"], suffix)
+        it.renditions.append(Rendition(**rendition_columns, storage_key=key))
+    db.session.add(it)
+    db.session.commit()
+    return it
+
+
+def _build_items(scene: Scene) -> None:
+    w = scene.world
+    w.authority.moderation_required = True  # so that "awaiting" has a reviewer
+    db.session.commit()
+    kept = _item(scene, w.child, w.young_person, title="My bike")
+    suggested = _item(scene, w.child, w.carer, title="Sports day", status=ItemStatus.SUGGESTED)
+    old = _item(scene, w.child, w.ended_carer, title="Old garden")
     old.created_at = clock.now() - timedelta(days=200)  # during the ended placement
     db.session.commit()
-    binned = _binned(factories.item(app, w.child, w.young_person, title="Blurry one"))
+    binned = _binned(_item(scene, w.child, w.young_person, title="Blurry one"))
     carer_binned = _binned(
-        factories.item(app, w.child, w.carer, title="Rainy walk", status=ItemStatus.SUGGESTED)
+        _item(scene, w.child, w.carer, title="Rainy walk", status=ItemStatus.SUGGESTED)
+    )
+    awaiting = _item(scene, w.child, w.carer, title="Zoo trip", status=ItemStatus.AWAITING_APPROVAL)
+    not_approved = _item(scene, w.child, w.carer, title="Old photo", status=ItemStatus.NOT_APPROVED)
+    young_kept = _item(scene, w.young_child, w.carer, title="Casey's drawing")
+    young_suggested = _item(
+        scene, w.young_child, w.carer, title="Casey at the park", status=ItemStatus.SUGGESTED
     )
     scene.ids.update(
         kept=kept.id,
@@ -309,17 +780,73 @@ def _build_items(scene: Scene) -> None:
         ended_carer=old.id,
         bin=binned.id,
         carer_bin=carer_binned.id,
+        awaiting=awaiting.id,
+        not_approved=not_approved.id,
+        young_child_kept=young_kept.id,
+        young_child_suggested=young_suggested.id,
     )
+    # empty albums, for adding items to
+    scene.extra["album_of_child"] = _album(w.child, "Holidays").id
+    scene.extra["album_of_young_child"] = _album(w.young_child, "Casey's album").id
+
+
+def _build_shared(scene: Scene, names: Iterable[str]) -> None:
+    """A kept item of world.child for each ``SHARED_TARGETS`` name among ``names``."""
+    w = scene.world
+    for name in names:
+        if name not in SHARED_TARGETS:
+            continue
+        it = _item(scene, w.child, w.young_person, title=f"Shared {name}")
+        scene.ids[name] = it.id
+        if name == SHARED_BIN:
+            for audience_name in SHARE_AUDIENCES:
+                audience, person = _audience(w, audience_name)
+                _consent(w.child, audience, person=person, item=it)
+            _binned(it)
+            continue
+        via, _, rest = name.partition("-")
+        album = _album(w.child, f"Album {name}", it) if via == "album" else None
+        if rest == "none":
+            continue
+        audience_name, _, state = rest.rpartition("-")
+        audience, person = _audience(w, audience_name)
+        subject = {"collection": album} if album is not None else {"item": it}
+        # Through an album, the end dates sit on the boundary: a granted consent ends
+        # tomorrow, an expired one today. Through the item: none, and yesterday.
+        ends_on = None
+        if album is not None and state != "revoked":
+            ends_on = clock.today() + timedelta(days=1 if state == "granted" else 0)
+        _consent(w.child, audience, state=state, person=person, ends_on=ends_on, **subject)
+
+
+def _build_item_targets(kind: str) -> Callable[[Scene], None]:
+    def build(scene: Scene) -> None:
+        _build_items(scene)
+        _build_shared(scene, TARGETS[kind])
+
+    return build
 
 
 def _build_children(scene: Scene) -> None:
     w = scene.world
+    # made here, not by the POST data: what a case sends must not change the world
+    scene.other_authority_person(Role.CARER)
+    scene.other_authority_person(Role.SOCIAL_WORKER)
     scene.ids.update(
         child=w.child.id,
         other_child=w.other_child.id,
         young_child=w.young_child.id,
         other_authority_child=w.other_authority_child.id,
     )
+    # What world.child shares, by name (an album, so that no item needs making): live with
+    # the ended carer; ended with the unallocated social worker; stopped with the ended one.
+    for person, state in (
+        (w.ended_carer, "granted"),
+        (w.unallocated_social_worker, "expired"),
+        (w.ended_social_worker, "revoked"),
+    ):
+        album = _album(w.child, f"For {person.display_name}")
+        _consent(w.child, Audience.PERSON, state=state, person=person, collection=album)
 
 
 def _build_users(scene: Scene) -> None:
@@ -379,13 +906,113 @@ def _build_invitations(scene: Scene) -> None:
     scene.ids.update(waiting_same=waiting.id, revoked_same=revoked.id, waiting_other=other.id)
 
 
+def _build_collections(scene: Scene) -> None:
+    w = scene.world
+
+    def album(name: str, child: Child, adder: User) -> Collection:
+        it = _item(scene, child, adder, title=f"In {name}")
+        made = _album(child, name, it)
+        scene.ids[name] = made.id
+        scene.extra[f"{name}:item"] = it.id
+        return made
+
+    album("album_private", w.child, w.young_person)
+    for name, audience, person, state in (
+        ("album_carers", Audience.CARERS, None, "granted"),
+        ("album_social_worker", Audience.SOCIAL_WORKER, None, "granted"),
+        ("album_person", Audience.PERSON, w.unallocated_social_worker, "granted"),
+        ("album_expired", Audience.CARERS, None, "expired"),
+        ("album_revoked", Audience.SOCIAL_WORKER, None, "revoked"),
+    ):
+        made = album(name, w.child, w.young_person)
+        _consent(w.child, audience, state=state, person=person, collection=made)
+    album("young_child_album", w.young_child, w.carer)
+    album("other_child_album", w.other_child, w.other_young_person)
+
+
+def _build_consents(scene: Scene) -> None:
+    w = scene.world
+
+    def item_of(child: Child, adder: User) -> MemoryItem:
+        return _item(scene, child, adder, title="Shared thing")
+
+    consents = {
+        "consent_carers": _consent(w.child, Audience.CARERS, item=item_of(w.child, w.young_person)),
+        "consent_person": _consent(
+            w.child, Audience.PERSON, person=w.ended_carer, item=item_of(w.child, w.young_person)
+        ),
+        "consent_expired": _consent(
+            w.child,
+            Audience.SOCIAL_WORKER,
+            state="expired",
+            ends_on=clock.today(),
+            item=item_of(w.child, w.young_person),
+        ),
+        "consent_revoked": _consent(
+            w.child, Audience.CARERS, state="revoked", item=item_of(w.child, w.young_person)
+        ),
+        "consent_album": _consent(
+            w.child,
+            Audience.SOCIAL_WORKER,
+            collection=_album(w.child, "Nan", item_of(w.child, w.young_person)),
+        ),
+        "young_child_consent": _consent(
+            w.young_child,
+            Audience.CARERS,
+            item=item_of(w.young_child, w.carer),
+            decided_by=w.social_worker,
+        ),
+        "other_child_consent": _consent(
+            w.other_child, Audience.CARERS, item=item_of(w.other_child, w.other_young_person)
+        ),
+    }
+    scene.ids.update({name: consent.id for name, consent in consents.items()})
+
+
+def _build_uploads(scene: Scene) -> None:
+    """Uploads as the tus routes leave them, made through the same service."""
+    w, storage = scene.world, _storage(scene.app)
+
+    def start(name: str, user: User, child: Child) -> UploadSession:
+        session = uploads.start(
+            user=user,
+            child=child,
+            length=len(UPLOAD_BYTES),
+            filename="photo.jpg",
+            storage=storage,
+            max_bytes=scene.app.config["MAX_RESUMABLE_BYTES"],
+        )
+        scene.ids[name] = session.id
+        return session
+
+    start("own_upload", w.young_person, w.child)
+    start("carer_upload", w.carer, w.child)
+    start("young_child_upload", w.carer, w.young_child)
+    start("ended_carer_upload", w.ended_carer, w.child)
+    start("other_child_upload", w.other_young_person, w.other_child)
+    used = start("used_upload", w.young_person, w.child)
+    uploads.append(
+        used, offset=0, stream=io.BytesIO(UPLOAD_BYTES), length=len(UPLOAD_BYTES), storage=storage
+    )
+    memories.add_item_from_upload(
+        actor=w.young_person,
+        upload=used,
+        details=memories.ItemDetails("From an upload", "", None),
+        storage=storage,
+    )
+
+
 BUILDERS: dict[str, Callable[[Scene], None]] = {
-    "item": _build_items,
+    "item": _build_item_targets("item"),
+    "fetch": _build_item_targets("fetch"),
     "child": _build_children,
     "user": _build_users,
     "placement": _build_placements,
     "allocation": _build_allocations,
     "invitation": _build_invitations,
+    "collection": _build_collections,
+    "consent": _build_consents,
+    "upload": _build_uploads,
     "none": lambda scene: None,
 }
 
@@ -441,17 +1068,79 @@ def _invitation(scene: Scene, actor: User | None, target: str) -> dict[str, Any]
     return {"display_name": "Morgan", "email": "morgan@example.org", "role": "carer"}
 
 
-POST_DATA: dict[str, Callable[[Scene, User | None, str], dict[str, Any]]] = {
+def _share(scene: Scene, actor: User | None, target: str) -> dict[str, Any]:
+    # The child's wishes are needed when the social worker shares for a child with no login.
+    return {
+        "audience": "social_worker",
+        "person_id": "",
+        "ends_on": "",
+        "childs_wishes": "Casey smiled and said yes.",
+    }
+
+
+def _album_to_add_to(scene: Scene, actor: User | None, target: str) -> dict[str, Any]:
+    whose = "young_child" if target.startswith("young_child") else "child"
+    return {"collection_id": str(scene.extra[f"album_of_{whose}"])}
+
+
+def _item_to_take_out(scene: Scene, actor: User | None, target: str) -> dict[str, Any]:
+    return {"item_id": str(scene.extra.get(f"{target}:item", MISSING_ID))}
+
+
+def _settings(scene: Scene, actor: User | None, target: str) -> dict[str, Any]:
+    return {"self_sharing_age": "12", "duty_email": "duty@example.org"}
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A request body that is not a form: the tus upload protocol's."""
+
+    headers: dict[str, str]
+    body: bytes = b""
+
+
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def _tus_start(scene: Scene, actor: User | None, target: str) -> Raw:
+    name = base64.b64encode(b"photo.jpg").decode()
+    return Raw(
+        {**TUS, "Upload-Length": str(len(UPLOAD_BYTES)), "Upload-Metadata": f"filename {name}"}
+    )
+
+
+def _tus_part(scene: Scene, actor: User | None, target: str) -> Raw:
+    """The whole file as one (last) part."""
+    headers = {**TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+    return Raw(headers, UPLOAD_BYTES)
+
+
+#: what each POST, PATCH and DELETE sends (nothing, unless listed)
+POST_DATA: dict[str, Callable[[Scene, User | None, str], dict[str, Any] | Raw]] = {
     "auth.login": _login,
     "auth.accept_invitation": _accept,
     "auth.change_password": _new_password,
     "box.add": _photo_upload,
     "items.edit": lambda scene, actor, target: {"title": "A better title", "caption": "Sunny"},
+    "items.comment": lambda scene, actor, target: {"body": "I love this one."},
+    "sharing.share_item": _share,
+    "sharing.share_album": _share,
+    "sharing.albums": lambda scene, actor, target: {"name": "Football"},
+    "sharing.add_to_album": _album_to_add_to,
+    "sharing.remove_from_album": _item_to_take_out,
     "manage.invite": _invitation,
     "manage.new_child": lambda scene, actor, target: {"display_name": "Robin"},
+    "manage.settings": _settings,
     "manage.add_placement": _relationship("placement", Role.CARER),
     "manage.add_allocation": _relationship("allocation", Role.SOCIAL_WORKER),
+    "uploads.create": _tus_start,
+    "uploads.append": _tus_part,
+    "uploads.resume": lambda scene, actor, target: Raw(TUS),
+    "uploads.cancel": lambda scene, actor, target: Raw(TUS),
 }
+
+#: POST data that is made by storing something first (a fresh invitation to accept)
+PAYLOADS_THAT_WRITE = {"auth.accept_invitation"}
 
 # --- helpers ---------------------------------------------------------------------------
 
@@ -468,17 +1157,30 @@ def _is_login_redirect(response: Any) -> bool:
     return response.status_code == 302 and urlsplit(location).path == "/login"
 
 
+def _snapshot_queries() -> list[tuple[str, Any]]:
+    """One compiled query per table (but the audit log, where denials are recorded)."""
+    return [
+        (table.name, select(table).order_by(*table.primary_key.columns))
+        for table in Base.metadata.sorted_tables
+        if table.name != "audit_events"
+    ]
+
+
+_SNAPSHOT_QUERIES: list[tuple[str, Any]] = []
+
+
 def _snapshot(app: Flask) -> dict[str, Any]:
-    """Every stored row (but the audit log, where denials are recorded) and every file."""
+    """Every stored row (but the audit log) and every stored file. Taken thousands of times:
+    straight through the session's connection, and os.walk rather than Path.rglob."""
+    if not _SNAPSHOT_QUERIES:
+        _SNAPSHOT_QUERIES.extend(_snapshot_queries())
     db.session.expire_all()
-    tables = {}
-    for table in Base.metadata.sorted_tables:
-        if table.name == "audit_events":
-            continue
-        query = select(table).order_by(*table.primary_key.columns)
-        tables[table.name] = [tuple(row) for row in db.session.execute(query)]
-    root = Path(urlsplit(app.config["STORAGE_URL"]).path)
-    files = sorted(str(p) for p in root.rglob("*")) if root.exists() else []
+    connection = db.session.connection()
+    tables = {
+        name: [tuple(row) for row in connection.execute(query)] for name, query in _SNAPSHOT_QUERIES
+    }
+    root = urlsplit(app.config["STORAGE_URL"]).path
+    files = sorted(os.path.join(folder, f) for folder, _, names in os.walk(root) for f in names)
     return {"tables": tables, "files": files}
 
 
@@ -486,25 +1188,59 @@ def _url(endpoint: str, target: str, scene: Scene) -> str:
     kind = _kind_of(endpoint)
     if kind == "none":
         return url_for(endpoint)
-    ident = MISSING_ID if target == MISSING else scene.ids[target]
+    ident = MISSING_IDS.get(kind, MISSING_ID) if target == MISSING else scene.ids[target]
     return url_for(endpoint, **{TARGET_ARG[kind]: ident})
 
 
-def _payload(endpoint: str, method: str, scene: Scene, actor: User | None, target: str) -> dict:
-    """What the request sends: valid data for a POST, so only policy can stop it."""
+def _payload(
+    endpoint: str, method: str, scene: Scene, actor: User | None, target: str
+) -> dict[str, Any] | Raw:
+    """What the request sends: valid data, so only policy can stop it."""
     make = POST_DATA.get(endpoint)
-    return make(scene, actor, target) if method == "POST" and make else {}
+    return make(scene, actor, target) if make and method not in READ_METHODS else {}
 
 
-def _send(client: FlaskClient, method: str, url: str, data: dict[str, Any]) -> Any:
-    if method == "GET":
-        return client.get(url)
-    return client.post(url, data=data, content_type="multipart/form-data")
+def _send(client: FlaskClient, method: str, url: str, data: dict[str, Any] | Raw) -> Any:
+    if isinstance(data, Raw):
+        return client.open(url, method=method, headers=data.headers, data=data.body)
+    if method in READ_METHODS or method == "DELETE":
+        return client.open(url, method=method)
+    return client.open(url, method=method, data=data, content_type="multipart/form-data")
+
+
+def _signed_in_client(app: Flask, session_id: str | None) -> FlaskClient:
+    """A fresh client, carrying a session for ``session_id`` (Flask-Login's user id)."""
+    client = app.test_client()
+    if session_id is not None:
+        with client.session_transaction() as session:
+            session["_user_id"] = session_id
+            session["_fresh"] = True
+    return client
+
+
+@dataclass
+class Visitor:
+    """One actor state in one scene: who it is and the session it brings."""
+
+    state: str
+    user: User | None
+    session_id: str | None
+
+
+def _visitor(scene: Scene, state: str) -> Visitor:
+    attr = ACTORS[state]
+    user = getattr(scene.world, attr) if attr else None
+    if user is None:
+        return Visitor(state, None, None)
+    session_id = user.get_id()  # what login_as puts in the session, made before any switch-off
+    if state == DISABLED:
+        accounts.disable(user)  # as the manager's "switch off" does
+    return Visitor(state, user, session_id)
 
 
 # --- the tests -------------------------------------------------------------------------
 
-_checked: dict[str, int] = {ALLOW: 0, DENY: 0, LOGIN: 0, "groups": 0}
+_checked: dict[str, int] = {ALLOW: 0, DENY: 0, LOGIN: 0, REFUSED: 0, "groups": 0}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -512,11 +1248,12 @@ def _count_cases() -> Iterator[None]:
     yield
     if not _checked["groups"]:
         return
-    total = _checked[ALLOW] + _checked[DENY] + _checked[LOGIN]
+    total = sum(_checked[outcome] for outcome in OUTCOMES)
     print(
         f"\naccess matrix: {total} cases checked "
         f"({_checked[ALLOW]} allowed, {_checked[DENY]} denied with 404, "
-        f"{_checked[LOGIN]} sent to sign in)"
+        f"{_checked[LOGIN]} sent to sign in, {_checked[REFUSED]} refused to a switched-off "
+        f"account) in {_checked['groups']} groups"
     )
     assert total > 0
 
@@ -524,16 +1261,22 @@ def _count_cases() -> Iterator[None]:
 def test_matrix_covers_every_route(app: Flask) -> None:
     """Every rule (bar static) and every method it takes is in the matrix, and no more."""
     routes: dict[str, set[str]] = {}
+    item_gets = set()
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        routes.setdefault(rule.endpoint, set()).update(
-            (rule.methods or set()) - {"HEAD", "OPTIONS"}
-        )
+        methods = (rule.methods or set()) - {"OPTIONS"}
+        if "GET" in methods:
+            methods.discard("HEAD")  # Flask answers HEAD for every GET route
+        routes.setdefault(rule.endpoint, set()).update(methods)
+        if "item_id" in rule.arguments and "GET" in methods:
+            item_gets.add(rule.endpoint)
     unlisted = sorted(set(routes) - set(MATRIX))
     gone = sorted(set(MATRIX) - set(routes))
     assert not unlisted, f"routes missing from the access matrix: {unlisted}"
     assert not gone, f"the access matrix lists routes that no longer exist: {gone}"
+    unfetched = sorted(item_gets - set(FETCH_ENDPOINTS) - ITEM_FORMS)
+    assert not unfetched, f"GET routes on an item missing from FETCH_ENDPOINTS: {unfetched}"
     for endpoint, methods in routes.items():
         listed = {m for m in HTTP_METHODS if m in MATRIX[endpoint]}
         assert listed == methods, (
@@ -544,34 +1287,77 @@ def test_matrix_covers_every_route(app: Flask) -> None:
             assert set(rules) <= set(ACTORS), f"{endpoint} {method}: unknown actor state"
             for actor, rule in rules.items():
                 if isinstance(rule, str):
-                    assert rule in {ALLOW, DENY, LOGIN}
+                    assert rule in OUTCOMES
                     continue
-                assert rule <= set(_targets_of(endpoint)), f"{endpoint}: unknown target"
+                unknown = set(rule) - set(_targets_of(endpoint))
+                assert not unknown, f"{endpoint}: unknown targets {sorted(unknown)}"
                 assert MISSING not in rule, f"{endpoint}: a missing id can never be allowed"
                 assert actor != ANON
+    for kind in TARGETS:
+        assert kind in BUILDERS
+        assert kind == "none" or kind in TARGET_ARG
     print(f"\naccess matrix: {CASE_COUNT} cases planned in {len(GROUPS)} groups")
     assert CASE_COUNT > 0
 
 
-def _check(
-    app: Flask, scene: Scene, endpoint: str, method: str, actor: str, target: str
-) -> str | None:
+@dataclass
+class _Group:
+    """What the cases of one group share: the scene, the last snapshot taken (valid until a
+    request is allowed, or an account is switched off), and the "not there" answers each
+    visitor got (valid until a request is allowed: it could change what the page shows)."""
+
+    app: Flask
+    scene: Scene
+    endpoint: str
+    method: str
+    snapshot: dict[str, Any] | None = None
+    references: dict[tuple[str, bool], tuple[int, bytes]] = field(default_factory=dict)
+
+    def before(self) -> dict[str, Any]:
+        if self.snapshot is None:
+            self.snapshot = _snapshot(self.app)
+        return self.snapshot
+
+
+def _reference(
+    group: _Group, client: FlaskClient, visitor: Visitor, target: str
+) -> tuple[int, bytes]:
+    """What this visitor gets for something that is not there: the status and the body."""
+    key = (visitor.state, target in (MISSING, NO_TARGET))
+    if key not in group.references:
+        if key[1]:
+            # a page that simply is not there (for HEAD, its status and its empty body)
+            method = "HEAD" if group.method == "HEAD" else "GET"
+            response = client.open("/no-such-page", method=method)
+        else:  # a missing id on the same route
+            missing_url = _url(group.endpoint, MISSING, group.scene)
+            data = _payload(group.endpoint, group.method, group.scene, visitor.user, MISSING)
+            response = _send(client, group.method, missing_url, data)
+        group.references[key] = (response.status_code, _normalised(response.data))
+    return group.references[key]
+
+
+def _check(group: _Group, visitor: Visitor, target: str) -> str | None:
     """Run one case; the problem found, or None when the app did what the matrix says."""
-    client = app.test_client()  # a fresh session for every case
-    attr = ACTORS[actor]
-    user = getattr(scene.world, attr) if attr else None
-    if user is not None:
-        factories.login_as(client, user)
-    want = expected(endpoint, method, actor, target)
+    endpoint, method, scene = group.endpoint, group.method, group.scene
+    client = _signed_in_client(group.app, visitor.session_id)  # a fresh session every case
+    want = expected(endpoint, method, visitor.state, target)
     url = _url(endpoint, target, scene)
-    data = _payload(endpoint, method, scene, user, target)
-    before = _snapshot(app) if want != ALLOW else None
+    data = _payload(endpoint, method, scene, visitor.user, target)
+    if method == "POST" and endpoint in PAYLOADS_THAT_WRITE:
+        group.snapshot = None  # the payload itself stored something
+    before = group.before() if want != ALLOW else None
 
     response = _send(client, method, url, data)
     got = f"{method} {url} [{target}] -> {response.status_code} {response.location or ''}".strip()
 
-    if before is not None and _snapshot(app) != before:
-        return f"a refused request changed something: {got}"
+    if before is None:
+        group.snapshot = None  # an allowed request may change anything
+        group.references.clear()
+    else:
+        group.snapshot = _snapshot(group.app)
+        if group.snapshot != before:
+            return f"a refused request changed something: {got}"
     if want == ALLOW:
         if not 200 <= response.status_code < 400:
             return f"should be allowed: {got}"
@@ -580,34 +1366,58 @@ def _check(
     elif want == LOGIN:
         if not _is_login_redirect(response):
             return f"should send to sign in: {got}"
+    elif want == REFUSED:
+        if not (_is_login_redirect(response) or response.status_code in (401, 404)):
+            return f"a switched-off account should be refused: {got}"
     else:
         if response.status_code != 404:
             return f"should be 404: {got}"
-        if target in (MISSING, NO_TARGET):
-            reference = client.get("/no-such-page")  # a page that simply is not there
-        else:
-            missing_url = _url(endpoint, MISSING, scene)
-            data = _payload(endpoint, method, scene, user, MISSING)
-            reference = _send(client, method, missing_url, data)
-        if reference.status_code != 404:
-            return f"the missing-id reference answered {reference.status_code}, not 404"
-        if _normalised(response.data) != _normalised(reference.data):
+        status, body = _reference(group, client, visitor, target)
+        if status != 404:
+            return f"the missing-id reference answered {status}, not 404"
+        if _normalised(response.data) != body:
             return f"forbidden and missing look different: {got}"
     _checked[want] += 1
     return None
 
 
-@pytest.mark.parametrize(("endpoint", "method", "actor"), GROUPS)
-def test_access(app: Flask, world: World, endpoint: str, method: str, actor: str) -> None:
+@pytest.mark.parametrize(("endpoint", "method", "actors"), GROUPS)
+def test_access(
+    app: Flask, world: World, endpoint: str, method: str, actors: tuple[str, ...]
+) -> None:
     _checked["groups"] += 1
     scene = Scene(app, world)
+    scene.media = FETCH_ENDPOINTS.get(endpoint, PHOTO)
     BUILDERS[_kind_of(endpoint)](scene)
-    problems = [
-        problem
-        for target in _targets_of(endpoint)
-        if (problem := _check(app, scene, endpoint, method, actor, target)) is not None
-    ]
-    assert not problems, f"{endpoint} {method} as {actor}:\n  " + "\n  ".join(problems)
+    group = _Group(app, scene, endpoint, method)
+    problems = []
+    for actor in actors:
+        visitor = _visitor(scene, actor)
+        group.snapshot = None  # switching an account off changes the world
+        for target in _targets_of(endpoint):
+            problem = _check(group, visitor, target)
+            if problem is not None:
+                problems.append(f"as {actor}: {problem}")
+    assert not problems, f"{endpoint} {method}:\n  " + "\n  ".join(problems)
+
+
+def test_a_switched_off_account_is_refused_even_with_a_current_session(
+    app: Flask, world: World
+) -> None:
+    """Switching off ends the sessions (new version) and the account itself (not active):
+    each on its own is enough. Here the session carries the version after the switch-off."""
+    it = factories.item(app, world.child, world.young_person)
+    accounts.disable(world.young_person)
+    client = app.test_client()
+    factories.login_as(client, world.young_person)  # the current session version
+    for url in (
+        f"/children/{world.child.id}/box",
+        f"/children/{world.child.id}/sharing",
+        f"/items/{it.id}",
+        f"/items/{it.id}/download",
+    ):
+        response = client.get(url)
+        assert _is_login_redirect(response) or response.status_code == 404, url
 
 
 # --- forged form fields ----------------------------------------------------------------
@@ -776,3 +1586,388 @@ def test_edit_item_ignores_forged_child_adder_and_status(
     assert item.child_id == world.child.id
     assert item.added_by_id == world.carer.id
     assert item.status is ItemStatus.SUGGESTED
+
+
+# --- forged fields in the sharing forms -------------------------------------------------
+
+
+def _consent_rows() -> list[tuple[Any, ...]]:
+    """Every consent row, every column, in id order."""
+    db.session.expire_all()
+    table = Consent.__table__
+    return [tuple(row) for row in db.session.execute(select(table).order_by(table.c.id))]
+
+
+def _album_entries() -> list[tuple[int, int]]:
+    db.session.expire_all()
+    return [
+        (e.collection_id, e.item_id)
+        for e in db.session.scalars(select(CollectionItem).order_by(CollectionItem.id))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("audience", "who"),
+    [
+        pytest.param("person", "other_manager", id="person-other-authority-manager"),
+        pytest.param("person", "manager", id="person-own-manager"),
+        pytest.param("person", "unplaced_carer", id="person-unrelated-carer"),
+        pytest.param("person", "unallocated_social_worker", id="person-unrelated-sw"),
+        pytest.param("person", "other_young_person", id="person-another-child"),
+        pytest.param("person", "other_authority_carer", id="person-other-authority-carer"),
+        pytest.param("person", "disabled_ended_carer", id="person-switched-off-carer"),
+        pytest.param("person", "missing", id="person-missing"),
+        pytest.param("person", "nobody", id="person-empty"),
+        pytest.param("admin", "nobody", id="audience-admin"),
+        pytest.param("everyone", "nobody", id="audience-everyone"),
+        pytest.param("manager", "nobody", id="audience-manager"),
+        pytest.param("", "nobody", id="audience-empty"),
+    ],
+)
+@pytest.mark.parametrize("subject", ["item", "album"])
+def test_share_refuses_forged_audience_or_person(
+    app: Flask, client: FlaskClient, world: World, subject: str, audience: str, who: str
+) -> None:
+    """Only carers, the social worker, or one person from the child's own life."""
+    people: dict[str, Callable[[], User]] = {
+        "other_authority_carer": lambda: factories.user(app, world.other_authority, Role.CARER),
+        "disabled_ended_carer": lambda: _switched_off(world.ended_carer),
+    }
+    person_id = {"nobody": "", "missing": str(MISSING_ID)}.get(who, "")
+    if not person_id and who != "nobody":
+        person_id = str((people[who]() if who in people else getattr(world, who)).id)
+    it = factories.item(app, world.child, world.young_person)
+    url = f"/items/{it.id}/share"
+    if subject == "album":
+        url = f"/albums/{_album(world.child, 'Nan', it).id}/share"
+    factories.login_as(client, world.young_person)
+    response = client.post(
+        url, data={"audience": audience, "person_id": person_id, "ends_on": "", "childs_wishes": ""}
+    )
+    assert response.status_code == 400
+    assert "Traceback" not in response.text
+    assert _consent_rows() == []
+
+
+def _switched_off(user: User) -> User:
+    accounts.disable(user)
+    return user
+
+
+@pytest.mark.parametrize("subject", ["item", "album"])
+@pytest.mark.parametrize("decider", ["young_person", "social_worker"])
+def test_share_ignores_forged_child_decider_basis_and_state(
+    app: Flask, client: FlaskClient, world: World, decider: str, subject: str
+) -> None:
+    """The consent is for the child whose thing is in the URL, decided by whoever is signed
+    in, on the basis that follows from who that is, live, for the audience chosen."""
+    user = getattr(world, decider)
+    child = world.child if decider == "young_person" else world.young_child
+    it = factories.item(app, child, world.young_person if child is world.child else world.carer)
+    album = _album(child, "Nan", it)
+    elsewhere = factories.item(app, world.other_child, world.other_young_person)
+    elsewhere_album = _album(world.other_child, "Blake's", elsewhere)
+    url = f"/items/{it.id}/share" if subject == "item" else f"/albums/{album.id}/share"
+    factories.login_as(client, user)
+    response = client.post(
+        url,
+        data={
+            "audience": "carers",
+            "person_id": str(world.unplaced_carer.id),  # not asked for carers: dropped
+            "ends_on": "",
+            "childs_wishes": "Yes please.",
+            "child_id": str(world.other_child.id),
+            "item_id": str(elsewhere.id),
+            "collection_id": str(elsewhere_album.id),
+            "decided_by_id": str(world.manager.id),
+            "basis": Basis.ON_BEHALF.value if decider == "young_person" else "own_decision",
+            "revoked_at": "2020-01-01T00:00:00",
+            "revoked_by_id": str(world.manager.id),
+            "created_at": "2001-01-01T00:00:00",
+        },
+    )
+    assert response.status_code == 302
+    (consent,) = db.session.scalars(select(Consent)).all()
+    assert consent.child_id == child.id
+    if subject == "item":
+        assert (consent.item_id, consent.collection_id) == (it.id, None)
+    else:
+        assert (consent.item_id, consent.collection_id) == (None, album.id)
+    assert consent.audience is Audience.CARERS
+    assert consent.person_id is None
+    assert consent.decided_by_id == user.id
+    expected_basis = Basis.OWN_DECISION if decider == "young_person" else Basis.ON_BEHALF
+    assert consent.basis is expected_basis
+    assert consent.revoked_at is None and consent.revoked_by_id is None
+    assert consent.created_at > clock.now() - timedelta(minutes=5)
+
+
+@pytest.mark.parametrize(
+    "whose", ["other_child", "other_authority_child", "young_child", "missing"]
+)
+def test_add_to_album_refuses_another_childs_album(
+    app: Flask, client: FlaskClient, world: World, whose: str
+) -> None:
+    it = factories.item(app, world.child, world.young_person)
+    _album(world.child, "Mine")
+    if whose == "missing":
+        collection_id = MISSING_ID
+    else:
+        child = getattr(world, whose)
+        collection_id = _album(child, "Not Alex's").id
+    before = _album_entries()
+    factories.login_as(client, world.young_person)
+    response = client.post(f"/items/{it.id}/add-to-album", data={"collection_id": collection_id})
+    assert response.status_code == 404
+    assert _album_entries() == before
+
+
+def test_add_to_album_refuses_another_childs_item_in_the_url(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    theirs = factories.item(app, world.other_child, world.other_young_person)
+    mine = _album(world.child, "Mine")
+    factories.login_as(client, world.young_person)
+    response = client.post(f"/items/{theirs.id}/add-to-album", data={"collection_id": mine.id})
+    assert response.status_code == 404
+    assert _album_entries() == []
+
+
+def test_remove_from_album_refuses_a_forged_item(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    """An item of another child named in the form: 404, and both albums keep their items."""
+    mine = factories.item(app, world.child, world.young_person)
+    album = _album(world.child, "Mine", mine)
+    theirs = factories.item(app, world.other_child, world.other_young_person)
+    _album(world.other_child, "Blake's", theirs)
+    before = _album_entries()
+    factories.login_as(client, world.young_person)
+    response = client.post(f"/albums/{album.id}/remove", data={"item_id": theirs.id})
+    assert response.status_code == 404
+    assert _album_entries() == before
+
+
+def _some_consents(app: Flask, world: World) -> dict[str, Consent]:
+    """Consents of every kind, for world.child and for others."""
+    beach = factories.item(app, world.child, world.young_person, title="Beach")
+    album = _album(world.child, "Nan", factories.item(app, world.child, world.young_person))
+    casey = factories.item(app, world.young_child, world.carer)
+    blake = factories.item(app, world.other_child, world.other_young_person)
+    drew = factories.item(app, world.other_authority_child, world.other_authority_young_person)
+    return {
+        "carers": _consent(world.child, Audience.CARERS, item=beach),
+        "social_worker": _consent(world.child, Audience.SOCIAL_WORKER, item=beach),
+        "person": _consent(world.child, Audience.PERSON, person=world.ended_carer, item=beach),
+        "album": _consent(world.child, Audience.CARERS, collection=album),
+        "expired": _consent(world.child, Audience.CARERS, state="expired", item=beach),
+        "young_child": _consent(
+            world.young_child, Audience.CARERS, item=casey, decided_by=world.social_worker
+        ),
+        "other_child": _consent(world.other_child, Audience.CARERS, item=blake),
+        "other_authority_child": _consent(world.other_authority_child, Audience.CARERS, item=drew),
+    }
+
+
+@pytest.mark.parametrize("whose", ["young_child", "other_child", "other_authority_child"])
+def test_stop_refuses_another_childs_consent(
+    app: Flask, client: FlaskClient, world: World, whose: str
+) -> None:
+    consents = _some_consents(app, world)
+    before = _consent_rows()
+    factories.login_as(client, world.young_person)
+    response = client.post(
+        f"/consents/{consents[whose].id}/stop",
+        data={"consent_id": str(consents["carers"].id), "next": "/"},
+    )
+    assert response.status_code == 404
+    assert _consent_rows() == before
+
+
+@pytest.mark.parametrize("which", ["carers", "social_worker", "person", "album", "expired"])
+def test_stopping_one_consent_changes_exactly_that_consent(
+    app: Flask, client: FlaskClient, world: World, which: str
+) -> None:
+    """Nextcloud once wiped every grant on one revocation: here one consent row changes, and
+    only in who stopped it and when, whatever other ids the form carries."""
+    consents = _some_consents(app, world)
+    target = consents[which]
+    others = [c for name, c in consents.items() if name != which]
+    before = {row[0]: row for row in _consent_rows()}
+    factories.login_as(client, world.young_person)
+    response = client.post(
+        f"/consents/{target.id}/stop",
+        data={
+            "consent_id": str(others[0].id),
+            "child_id": str(world.other_child.id),
+            "item_id": str(others[-1].item_id),
+            "revoked_by_id": str(world.manager.id),
+            "audience": "person",
+        },
+    )
+    assert response.status_code == 302
+    after = {row[0]: row for row in _consent_rows()}
+    assert after.keys() == before.keys()
+    changed = [ident for ident in before if before[ident] != after[ident]]
+    assert changed == [target.id]
+    columns = [c.name for c in Consent.__table__.columns]
+    differs = {
+        name
+        for name, old, new in zip(columns, before[target.id], after[target.id], strict=True)
+        if old != new
+    }
+    assert differs == {"revoked_at", "revoked_by_id"}
+    db.session.expire_all()
+    stopped = db.session.get(Consent, target.id)
+    assert stopped is not None and stopped.revoked_by_id == world.young_person.id
+
+
+def test_new_album_ignores_a_forged_child(client: FlaskClient, world: World) -> None:
+    factories.login_as(client, world.young_person)
+    response = client.post(
+        f"/children/{world.child.id}/albums",
+        data={"name": "Football", "child_id": str(world.other_child.id)},
+    )
+    assert response.status_code == 302
+    (album,) = db.session.scalars(select(Collection)).all()
+    assert album.child_id == world.child.id
+
+
+def test_comment_ignores_a_forged_author_and_item(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    it = factories.item(app, world.child, world.carer, status=ItemStatus.SUGGESTED)
+    other = factories.item(app, world.other_child, world.other_young_person)
+    factories.login_as(client, world.young_person)
+    response = client.post(
+        f"/items/{it.id}/comments",
+        data={"body": "Thanks!", "author_id": str(world.carer.id), "item_id": str(other.id)},
+    )
+    assert response.status_code == 302
+    (comment,) = db.session.scalars(select(Comment)).all()
+    assert (comment.item_id, comment.author_id) == (it.id, world.young_person.id)
+
+
+def test_help_ignores_a_forged_child_and_asker(client: FlaskClient, world: World) -> None:
+    factories.login_as(client, world.young_person)
+    response = client.post(
+        f"/children/{world.child.id}/help",
+        data={"child_id": str(world.other_child.id), "requested_by_id": str(world.carer.id)},
+    )
+    assert response.status_code in (200, 302)
+    (request,) = db.session.scalars(select(HelpRequest)).all()
+    assert (request.child_id, request.requested_by_id) == (world.child.id, world.young_person.id)
+
+
+def test_settings_ignore_a_forged_authority(client: FlaskClient, world: World) -> None:
+    factories.login_as(client, world.manager)
+    response = client.post(
+        "/manage/settings",
+        data={
+            "self_sharing_age": "14",
+            "moderation_required": "y",
+            "authority_id": str(world.other_authority.id),
+            "id": str(world.other_authority.id),
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    mine = db.session.get(Authority, world.authority.id)
+    theirs = db.session.get(Authority, world.other_authority.id)
+    assert mine is not None and theirs is not None
+    assert (mine.self_sharing_age, mine.moderation_required) == (14, True)
+    assert (theirs.self_sharing_age, theirs.moderation_required) == (12, False)
+
+
+def test_recording_capacity_ignores_a_forged_child_and_recorder(
+    client: FlaskClient, world: World
+) -> None:
+    factories.login_as(client, world.social_worker)
+    response = client.post(
+        f"/caseload/children/{world.child.id}/decides-sharing",
+        data={
+            "child_id": str(world.other_child.id),
+            "decides_sharing_recorded_by_id": str(world.manager.id),
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    child = db.session.get(Child, world.child.id)
+    other = db.session.get(Child, world.other_child.id)
+    assert child is not None and other is not None
+    assert child.decides_sharing_since is not None
+    assert child.decides_sharing_recorded_by_id == world.social_worker.id
+    assert other.decides_sharing_since is None
+
+
+@pytest.mark.parametrize("verdict", ["approve", "not-approve"])
+def test_review_ignores_a_forged_status_and_reviewer(
+    app: Flask, client: FlaskClient, world: World, verdict: str
+) -> None:
+    world.authority.moderation_required = True
+    db.session.commit()
+    it = factories.item(app, world.child, world.carer, status=ItemStatus.AWAITING_APPROVAL)
+    factories.login_as(client, world.social_worker)
+    response = client.post(
+        f"/items/{it.id}/{verdict}",
+        data={"status": "kept", "reviewed_by_id": str(world.manager.id)},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    item = db.session.get(MemoryItem, it.id)
+    assert item is not None
+    wanted = ItemStatus.SUGGESTED if verdict == "approve" else ItemStatus.NOT_APPROVED
+    assert (item.status, item.reviewed_by_id) == (wanted, world.social_worker.id)
+
+
+def _finished_upload(app: Flask, user: User, child: Child) -> UploadSession:
+    storage = _storage(app)
+    session = uploads.start(
+        user=user,
+        child=child,
+        length=len(UPLOAD_BYTES),
+        filename="photo.jpg",
+        storage=storage,
+        max_bytes=app.config["MAX_RESUMABLE_BYTES"],
+    )
+    uploads.append(
+        session,
+        offset=0,
+        stream=io.BytesIO(UPLOAD_BYTES),
+        length=len(UPLOAD_BYTES),
+        storage=storage,
+    )
+    return session
+
+
+def _upload_rows() -> list[tuple[Any, ...]]:
+    db.session.expire_all()
+    table = UploadSession.__table__
+    return [tuple(row) for row in db.session.execute(select(table).order_by(table.c.id))]
+
+
+@pytest.mark.parametrize(
+    ("owner", "for_child"),
+    [
+        pytest.param("carer", "child", id="the-active-carers-upload-for-this-child"),
+        pytest.param("other_young_person", "other_child", id="another-childs-upload"),
+    ],
+)
+def test_add_refuses_an_upload_that_is_not_yours(
+    app: Flask, client: FlaskClient, world: World, owner: str, for_child: str
+) -> None:
+    """The add form's hidden ``upload`` field, forged to name someone else's finished
+    upload: nothing is added, the upload is untouched, and the answer is the one for an
+    upload that is not there (so the field cannot tell whose uploads exist)."""
+    theirs = _finished_upload(app, getattr(world, owner), getattr(world, for_child))
+    before = _upload_rows()
+    factories.login_as(client, world.young_person)
+    url = f"/children/{world.child.id}/add"
+    forged = client.post(url, data={"title": "Mine now", "upload": theirs.id})
+    missing = client.post(url, data={"title": "Mine now", "upload": "0" * 32})
+    assert db.session.scalars(select(MemoryItem)).all() == []
+    assert _upload_rows() == before
+    assert 400 <= missing.status_code < 500
+    assert forged.status_code == missing.status_code, (
+        f"someone else's upload answers {forged.status_code}, a missing one {missing.status_code}"
+    )

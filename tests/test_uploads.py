@@ -76,7 +76,9 @@ def test_a_big_file_goes_up_in_parts_and_becomes_an_item(app, client, world):
     assert item.title == "From parts" and item.original_name == "holiday.jpg"
     assert item.processing is Processing.READY, item.processing_error
     # the same upload cannot make a second item
-    assert _add_from(client, world.child.id, location).status_code == 404
+    again = _add_from(client, world.child.id, location)
+    assert again.status_code == 400 and b"We lost track of that file" in again.data
+    assert db.session.scalar(select(func.count()).select_from(MemoryItem)) == 1
 
 
 def test_a_dropped_part_stores_nothing_and_the_upload_carries_on(app, client, world):

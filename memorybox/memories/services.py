@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from memorybox import clock
 from memorybox.accounts.models import User
@@ -260,7 +260,11 @@ def suggestions(child: Child) -> list[MemoryItem]:
 def bin_items(child: Child) -> list[MemoryItem]:
     query = (
         select(MemoryItem)
-        .where(MemoryItem.child_id == child.id, MemoryItem.deleted_at.is_not(None))
+        .where(
+            MemoryItem.child_id == child.id,
+            MemoryItem.deleted_at.is_not(None),
+            MemoryItem.status.not_in([ItemStatus.AWAITING_APPROVAL, ItemStatus.NOT_APPROVED]),
+        )
         .order_by(MemoryItem.deleted_at.desc())
     )
     return list(db.session.scalars(query))
@@ -313,13 +317,22 @@ def bin_expires_on(item: MemoryItem) -> date | None:
 def delete_for_ever(item: MemoryItem, storage: Storage) -> None:
     """Remove the row first, then the object: a failure in between leaves an orphan object
     (logged with its key, for clean-up), never a row without its file."""
-    key = item.storage_key
+    keys = [item.storage_key, *(r.storage_key for r in item.renditions)]
+    from memorybox.sharing.models import CollectionItem, Consent
+
+    # Gone for ever means gone: its album places, its shares and its comments go with it.
+    # (The audit trail keeps the item's id, so "who looked" still reads "something you
+    # deleted".)
+    db.session.execute(delete(CollectionItem).where(CollectionItem.item_id == item.id))
+    db.session.execute(delete(Consent).where(Consent.item_id == item.id))
+    db.session.execute(delete(Comment).where(Comment.item_id == item.id))
     db.session.delete(item)
     db.session.commit()
-    try:
-        storage.delete(key)
-    except (StorageError, OSError):
-        log.warning("could not delete stored object %s; it is now an orphan", key)
+    for key in keys:
+        try:
+            storage.delete(key)
+        except (StorageError, OSError):
+            log.warning("could not delete stored object %s; it is now an orphan", key)
 
 
 def purge_expired_bin(storage: Storage) -> int:

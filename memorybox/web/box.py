@@ -23,7 +23,7 @@ from memorybox.memories import uploads
 from memorybox.memories.models import ItemStatus
 from memorybox.policy import Action
 from memorybox.storage import StorageError
-from memorybox.web.access import can, load, require, signed_in_actor, storage
+from memorybox.web.access import can, load, signed_in_actor, storage
 from memorybox.web.errors import wants_json
 from memorybox.web.forms import AddItemForm
 
@@ -95,11 +95,16 @@ def add(child_id: int) -> ResponseReturnValue:
     try:
         if form.upload.data:
             resumable = uploads.find(form.upload.data)
-            if resumable is None or resumable.child_id != child.id or not resumable.complete:
+            if (
+                resumable is None
+                or resumable.child_id != child.id
+                or not resumable.complete
+                or not can(Action.UPLOAD_USE, resumable)
+            ):
+                # The same answer whether it is missing or someone else's.
                 return _form_error(
                     form, child, "We lost track of that file. Please choose it again.", 400
                 )
-            require(Action.UPLOAD_USE, resumable)
             item = memories.add_item_from_upload(
                 actor=user, upload=resumable, details=details, storage=storage()
             )
