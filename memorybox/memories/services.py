@@ -16,7 +16,7 @@ from memorybox import clock
 from memorybox.accounts.models import User
 from memorybox.children.models import Child
 from memorybox.db import db
-from memorybox.media.inspect import UnsupportedFile, sniff
+from memorybox.media.inspect import Sniffed, UnsupportedFile, sniff
 from memorybox.memories.models import (
     BIN_DAYS,
     Comment,
@@ -107,23 +107,10 @@ def add_item(
     if size == 0:
         storage.delete(key)
         raise UnsupportedFile("That file is empty. Please choose another one.")
-    item = MemoryItem(
-        child_id=child.id,
-        added_by_id=actor.id,
-        kind=sniffed.kind,
-        status=status_for_new_item(actor, child),
-        title=details.title.strip()[:TITLE_MAX],
-        caption=details.caption.strip()[:CAPTION_MAX],
-        memory_date=details.memory_date,
-        content_type=sniffed.content_type,
-        extension=sniffed.extension,
-        size_bytes=size,
-        sha256=reader.sha256.hexdigest(),
-        storage_backend=storage.backend_name,
-        storage_key=key,
-        original_name=display_name_for_upload(filename),
-        processing=Processing.WAITING,
+    item = _new_item(
+        actor, child, sniffed, details, storage, key, size, display_name_for_upload(filename)
     )
+    item.sha256 = reader.sha256.hexdigest()
     db.session.add(item)
     try:
         db.session.commit()
@@ -135,6 +122,36 @@ def add_item(
             log.exception("could not remove an object after a failed save")
         raise
     return item
+
+
+def _new_item(
+    actor: User,
+    child: Child,
+    sniffed: Sniffed,
+    details: ItemDetails,
+    storage: Storage,
+    key: str,
+    size: int,
+    original_name: str,
+) -> MemoryItem:
+    """A new item waiting for processing (its stored object may still carry location)."""
+    return MemoryItem(
+        child_id=child.id,
+        added_by_id=actor.id,
+        kind=sniffed.kind,
+        status=status_for_new_item(actor, child),
+        title=details.title.strip()[:TITLE_MAX],
+        caption=details.caption.strip()[:CAPTION_MAX],
+        memory_date=details.memory_date,
+        content_type=sniffed.content_type,
+        extension=sniffed.extension,
+        size_bytes=size,
+        sha256="",  # known for one-go uploads; resumable ones arrive in parts
+        storage_backend=storage.backend_name,
+        storage_key=key,
+        original_name=original_name,
+        processing=Processing.WAITING,
+    )
 
 
 def add_item_from_upload(
@@ -153,23 +170,15 @@ def add_item_from_upload(
             db.session.delete(upload)
             db.session.commit()
             raise
-    child = upload.child
-    item = MemoryItem(
-        child_id=child.id,
-        added_by_id=actor.id,
-        kind=sniffed.kind,
-        status=status_for_new_item(actor, child),
-        title=details.title.strip()[:TITLE_MAX],
-        caption=details.caption.strip()[:CAPTION_MAX],
-        memory_date=details.memory_date,
-        content_type=sniffed.content_type,
-        extension=sniffed.extension,
-        size_bytes=upload.length,
-        sha256="",
-        storage_backend=storage.backend_name,
-        storage_key=upload.storage_key,
-        original_name=upload.filename,
-        processing=Processing.WAITING,
+    item = _new_item(
+        actor,
+        upload.child,
+        sniffed,
+        details,
+        storage,
+        upload.storage_key,
+        upload.length,
+        upload.filename,
     )
     upload.used_at = clock.now()
     db.session.add(item)
