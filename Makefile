@@ -31,11 +31,11 @@ run: seed
 	@echo "Memory Box is starting on http://127.0.0.1:5000  (press Ctrl+C to stop)"
 	@echo "The background worker (photos, videos, the bin) runs alongside it."
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/huey_consumer memorybox.jobs.tasks.huey --workers 2 --worker-type thread --quiet & worker=$$!; \
+	$(BIN)/huey_consumer memorybox.jobs.tasks.huey --workers 2 --worker-type thread --delay 0.05 --max-delay 0.2 --quiet & worker=$$!; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 worker: $(STAMP)
-	$(BIN)/huey_consumer memorybox.jobs.tasks.huey --workers 2 --worker-type thread
+	$(BIN)/huey_consumer memorybox.jobs.tasks.huey --workers 2 --worker-type thread --delay 0.05 --max-delay 0.2
 
 lint: $(STAMP)
 	$(BIN)/ruff check memorybox tests migrations benchmarks

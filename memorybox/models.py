@@ -14,6 +14,13 @@ from memorybox.memories.models import (
 )
 from memorybox.notifications.models import HelpRequest, Notification
 from memorybox.sharing.models import Audience, Basis, Collection, CollectionItem, Consent, Visit
+from memorybox.story.models import (
+    ReadReceipt,
+    SectionDraft,
+    SectionVersion,
+    StoryPrompt,
+    StorySection,
+)
 
 __all__ = [
     "Processing",
@@ -27,6 +34,11 @@ __all__ = [
     "HelpRequest",
     "Notification",
     "Visit",
+    "ReadReceipt",
+    "SectionDraft",
+    "SectionVersion",
+    "StoryPrompt",
+    "StorySection",
     "Allocation",
     "AuditEvent",
     "Authority",

@@ -21,6 +21,7 @@ from memorybox.children.models import Allocation, Child, Placement
 from memorybox.memories.models import BIN_DAYS, ItemStatus, MemoryItem, UploadSession
 from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience, Collection, Consent
+from memorybox.story.models import StoryPrompt, StorySection
 
 
 class Action(enum.StrEnum):
@@ -62,6 +63,13 @@ class Action(enum.StrEnum):
     ITEM_REVIEW = "item:review"  # moderation: approve or not (target: MemoryItem)
     REVIEW_QUEUE = "review:queue"  # target: the actor
     UPLOAD_USE = "upload:use"  # continue or use a resumable upload (target: UploadSession)
+    # My Story
+    STORY_VIEW_OWN = "story:view-own"  # the child's own story page (target: Child)
+    STORY_WRITE = "story:write"  # add a section of your own (target: Child)
+    SECTION_EDIT = "section:edit"  # write, autosave, versions, restore (target: StorySection)
+    SECTION_SHARE = "section:share"  # give a consent for one section (target: StorySection)
+    SECTION_READ = "section:read"  # read a shared section (target: StorySection)
+    STORY_PROMPT_MANAGE = "story-prompt:manage"  # rename, move, hide (target: StoryPrompt)
 
 
 @dataclass(frozen=True)
@@ -405,6 +413,43 @@ def _caseload_view(actor: User, target: User) -> Decision:
     return _deny("social workers only")
 
 
+# --- rules about My Story ----------------------------------------------------------------
+
+
+def _story_own(actor: User, child: Child) -> Decision:
+    """A story is the child's own voice: only the child writes it or sees all of it."""
+    if _is_the_child(actor, child):
+        return _allow("your story")
+    return _deny("only the child sees their whole story")
+
+
+def _section_edit(actor: User, section: StorySection) -> Decision:
+    return _story_own(actor, section.child)
+
+
+def _section_share(actor: User, section: StorySection) -> Decision:
+    if not section.versions:
+        return _deny("nothing saved to share yet")
+    return _sharing_decide(actor, section.child)
+
+
+def _section_read(actor: User, section: StorySection) -> Decision:
+    if _is_the_child(actor, section.child):
+        return _allow("your story")
+    if not section.versions:
+        return _deny("nothing written yet")
+    for consent in sharing.active_consents_for_section(section):
+        if in_audience(actor, consent):
+            return _allow("the child shared this with you")
+    return _deny("private to the child")
+
+
+def _story_prompt_manage(actor: User, prompt: StoryPrompt) -> Decision:
+    if _manager_of(actor, prompt.authority_id):
+        return _allow("manager of this authority")
+    return _deny("not a manager here")
+
+
 RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.BOX_VIEW, Child): _box_view,
     (Action.ITEM_ADD, Child): _item_add,
@@ -440,6 +485,12 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.ITEM_REVIEW, MemoryItem): _item_review,
     (Action.REVIEW_QUEUE, User): _review_queue,
     (Action.UPLOAD_USE, UploadSession): _upload_use,
+    (Action.STORY_VIEW_OWN, Child): _story_own,
+    (Action.STORY_WRITE, Child): _story_own,
+    (Action.SECTION_EDIT, StorySection): _section_edit,
+    (Action.SECTION_SHARE, StorySection): _section_share,
+    (Action.SECTION_READ, StorySection): _section_read,
+    (Action.STORY_PROMPT_MANAGE, StoryPrompt): _story_prompt_manage,
 }
 
 

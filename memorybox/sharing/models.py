@@ -11,6 +11,7 @@ from memorybox.accounts.models import User
 from memorybox.children.models import Child
 from memorybox.db import Base, UTCDateTime
 from memorybox.memories.models import MemoryItem
+from memorybox.story.models import StorySection
 
 
 class Audience(enum.StrEnum):
@@ -79,8 +80,16 @@ class CollectionItem(Base):
     item: Mapped[MemoryItem] = relationship()
 
 
+# Exactly one of the three subjects is set (portable SQL: SQLite and PostgreSQL).
+ONE_SUBJECT = (
+    "(CASE WHEN item_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN collection_id IS NULL THEN 0 ELSE 1 END)"
+    " + (CASE WHEN story_section_id IS NULL THEN 0 ELSE 1 END) = 1"
+)
+
+
 class Consent(Base):
-    """The child's permission for one audience to see one item or one collection.
+    """The child's permission for one audience to see one item, collection or story section.
 
     Never edited after it is given, except to record its withdrawal: the history of who
     decided what, when, for whom and why is kept for the child to read.
@@ -88,7 +97,7 @@ class Consent(Base):
 
     __tablename__ = "consents"
     __table_args__ = (
-        CheckConstraint("(item_id IS NULL) <> (collection_id IS NULL)", name="exactly_one_subject"),
+        CheckConstraint(ONE_SUBJECT, name="exactly_one_subject"),
         CheckConstraint(
             "(audience = 'person') = (person_id IS NOT NULL)", name="person_only_for_person"
         ),
@@ -98,6 +107,9 @@ class Consent(Base):
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("memory_items.id"), index=True)
     collection_id: Mapped[int | None] = mapped_column(ForeignKey("collections.id"), index=True)
+    story_section_id: Mapped[int | None] = mapped_column(
+        ForeignKey("story_sections.id"), index=True, default=None
+    )
     audience: Mapped[Audience] = mapped_column(_enum(Audience, "audience"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     ends_on: Mapped[date | None] = mapped_column(Date(), default=None)
@@ -111,6 +123,7 @@ class Consent(Base):
     child: Mapped[Child] = relationship()
     item: Mapped[MemoryItem | None] = relationship()
     collection: Mapped[Collection | None] = relationship()
+    story_section: Mapped[StorySection | None] = relationship()
     person: Mapped[User | None] = relationship(foreign_keys=[person_id])
     decided_by: Mapped[User] = relationship(foreign_keys=[decided_by_id])
     revoked_by: Mapped[User | None] = relationship(foreign_keys=[revoked_by_id])
@@ -134,6 +147,8 @@ class Consent(Base):
     def subject_title(self) -> str:
         if self.item is not None:
             return self.item.title
+        if self.story_section is not None:
+            return self.story_section.title
         return self.collection.name if self.collection is not None else ""
 
 

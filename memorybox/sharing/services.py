@@ -12,6 +12,7 @@ from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
 from memorybox.memories.models import ItemStatus, MemoryItem
 from memorybox.sharing.models import Audience, Basis, Collection, CollectionItem, Consent
+from memorybox.story.models import StorySection
 
 
 class SharingError(ValueError):
@@ -56,17 +57,21 @@ def grant(
     audience: Audience,
     item: MemoryItem | None = None,
     collection: Collection | None = None,
+    story_section: StorySection | None = None,
     person: User | None = None,
     ends_on: date | None = None,
     childs_wishes: str = "",
 ) -> Consent:
-    if (item is None) == (collection is None):
+    subjects = [s for s in (item, collection, story_section) if s is not None]
+    if len(subjects) != 1:
         raise SharingError("Choose one thing to share.")
-    subject_child_id = item.child_id if item is not None else collection.child_id  # type: ignore[union-attr]
+    subject_child_id = subjects[0].child_id
     if subject_child_id != child.id:
         raise SharingError("Choose one thing to share.")
     if item is not None and (item.status is not ItemStatus.KEPT or item.in_bin):
         raise SharingError("Only things kept in the box can be shared.")
+    if story_section is not None and not story_section.versions:
+        raise SharingError("Save some writing in this part first, then you can share it.")
     if audience is Audience.PERSON:
         if person is None or person.id not in {p.id for p in people_in_childs_life(child)}:
             raise SharingError("Please choose someone from the list.")
@@ -80,6 +85,7 @@ def grant(
         child_id=child.id,
         item_id=item.id if item else None,
         collection_id=collection.id if collection else None,
+        story_section_id=story_section.id if story_section else None,
         audience=audience,
         person_id=person.id if person else None,
         ends_on=ends_on,
@@ -120,6 +126,15 @@ def active_consents_for_collection(collection: Collection) -> list[Consent]:
     return list(db.session.scalars(query))
 
 
+def active_consents_for_section(section: StorySection) -> list[Consent]:
+    query = select(Consent).where(
+        Consent.story_section_id == section.id,
+        Consent.revoked_at.is_(None),
+        or_(Consent.ends_on.is_(None), Consent.ends_on > clock.today()),
+    )
+    return list(db.session.scalars(query))
+
+
 def all_consents(child: Child) -> list[Consent]:
     """Every consent ever given for this child, newest first: the child can read all of it."""
     query = (
@@ -131,11 +146,15 @@ def all_consents(child: Child) -> list[Consent]:
 
 
 def consents_of_subject(
-    item: MemoryItem | None = None, collection: Collection | None = None
+    item: MemoryItem | None = None,
+    collection: Collection | None = None,
+    story_section: StorySection | None = None,
 ) -> list[Consent]:
     query = select(Consent).order_by(Consent.created_at.desc(), Consent.id.desc())
     if item is not None:
         query = query.where(Consent.item_id == item.id)
+    elif story_section is not None:
+        query = query.where(Consent.story_section_id == story_section.id)
     else:
         assert collection is not None
         query = query.where(Consent.collection_id == collection.id)

@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
         notifications,
         shared,
         sharing,
+        story,
         uploads,
     )
 
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
         notifications,
         shared,
         sharing,
+        story,
         uploads,
     ):
         app.register_blueprint(module.bp)

@@ -16,8 +16,17 @@ from memorybox.children import services as children
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
 from memorybox.policy import Action
+from memorybox.story import services as story
+from memorybox.story.models import StoryPrompt
 from memorybox.web.access import load, require, signed_in_actor
-from memorybox.web.forms import AuthoritySettingsForm, ChildForm, InviteForm, RelationshipForm
+from memorybox.web.forms import (
+    AuthoritySettingsForm,
+    ChildForm,
+    ConfirmForm,
+    InviteForm,
+    RelationshipForm,
+)
+from memorybox.web.story import PromptForm
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -249,3 +258,77 @@ def end_allocation(allocation_id: int) -> Response:
     children.end_now(allocation)
     flash(f"{allocation.social_worker.display_name}'s allocation has ended today.")
     return redirect(url_for("manage.child", child_id=allocation.child_id))
+
+
+# --- My Story prompts -----------------------------------------------------------------------
+
+
+def _render_prompts(
+    authority: Authority, add_form: PromptForm, failed: tuple[int, PromptForm] | None = None
+) -> ResponseReturnValue:
+    prompts = story.prompts_of(authority)
+    forms = {}
+    for prompt in prompts:
+        if failed is not None and failed[0] == prompt.id:
+            forms[prompt.id] = failed[1]
+        else:
+            forms[prompt.id] = PromptForm(formdata=None, obj=prompt, prefix=f"p{prompt.id}")
+    status = 400 if failed is not None or add_form.errors or add_form.is_submitted() else 200
+    return render_template(
+        "story/prompts.html", prompts=prompts, forms=forms, add_form=add_form
+    ), status
+
+
+@bp.route("/story-prompts", methods=["GET", "POST"])
+def story_prompts() -> ResponseReturnValue:
+    """Add a prompt (POST) or see them all, in the order children see them."""
+    authority = _authority()
+    if request.method == "GET":
+        return _render_prompts(authority, PromptForm(formdata=None))
+    form = PromptForm()
+    if form.validate_on_submit():
+        try:
+            prompt = story.add_prompt(authority, form.title.data or "", form.hint.data or "")
+        except story.StoryError as exc:
+            form.title.errors = [str(exc)]
+        else:
+            flash(f"Added “{prompt.title}”. Children see it at the end of their story.")
+            return redirect(url_for("manage.story_prompts"))
+    return _render_prompts(authority, form)
+
+
+@bp.post("/story-prompts/<int:prompt_id>/rename")
+def rename_story_prompt(prompt_id: int) -> ResponseReturnValue:
+    prompt = load(StoryPrompt, prompt_id, Action.STORY_PROMPT_MANAGE)
+    form = PromptForm(prefix=f"p{prompt.id}")
+    if form.validate_on_submit():
+        try:
+            story.rename_prompt(prompt, form.title.data or "", form.hint.data or "")
+        except story.StoryError as exc:
+            form.title.errors = [str(exc)]
+        else:
+            flash(f"Saved “{prompt.title}”.")
+            return redirect(url_for("manage.story_prompts"))
+    return _render_prompts(prompt.authority, PromptForm(formdata=None), (prompt.id, form))
+
+
+@bp.post("/story-prompts/<int:prompt_id>/move")
+def move_story_prompt(prompt_id: int) -> Response:
+    prompt = load(StoryPrompt, prompt_id, Action.STORY_PROMPT_MANAGE)
+    if ConfirmForm().validate_on_submit():
+        story.move_prompt(prompt, -1 if request.form.get("direction") == "up" else 1)
+    return redirect(url_for("manage.story_prompts"))
+
+
+@bp.post("/story-prompts/<int:prompt_id>/hide")
+def hide_story_prompt(prompt_id: int) -> Response:
+    prompt = load(StoryPrompt, prompt_id, Action.STORY_PROMPT_MANAGE)
+    if ConfirmForm().validate_on_submit():
+        hide = not prompt.is_hidden
+        story.set_prompt_hidden(prompt, hide)
+        flash(
+            f"“{prompt.title}” is hidden. Children who already wrote in it keep their words."
+            if hide
+            else f"“{prompt.title}” is showing again."
+        )
+    return redirect(url_for("manage.story_prompts"))

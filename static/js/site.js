@@ -245,7 +245,50 @@
     window.setTimeout(check, delay);
   }
 
+  /* My story: keep a draft every few seconds and when the box loses focus. The Save button
+     still makes the real, saved version; without this script it works just the same. */
+  function autosaveStory() {
+    var status = document.querySelector("[data-autosave-url]");
+    if (!status || !window.fetch || !window.FormData) return;
+    var form = status.closest("form");
+    var box = form && form.querySelector("textarea[name=body]");
+    var csrf = form && form.querySelector("input[name=csrf_token]");
+    if (!box) return;
+    var url = status.getAttribute("data-autosave-url");
+    var sent = box.value;
+    var busy = false;
+    var stopped = false;
+
+    function save() {
+      if (stopped || busy || box.value === sent) return;
+      var text = box.value;
+      var body = new FormData();
+      body.append("body", text);
+      busy = true;
+      fetch(url, {
+        method: "POST",
+        body: body,
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrf ? csrf.value : "", Accept: "application/json" }
+      })
+        .then(function (r) { return r.json().then(function (data) { return { ok: r.ok, data: data }; }); })
+        .then(function (result) {
+          if (result.ok) sent = text;
+          if (result.data && result.data.message) status.textContent = result.data.message;
+        })
+        .catch(function () {
+          status.textContent = "We couldn't keep a draft just now. Your words are still here: press Save when you're ready.";
+        })
+        .then(function () { busy = false; });
+    }
+
+    box.addEventListener("blur", save);
+    window.setInterval(save, 5000);
+    form.addEventListener("submit", function () { stopped = true; });
+  }
+
   ready(function () {
+    autosaveStory();
     watchProcessing();
     fillInviteCode();
     confirmForms();

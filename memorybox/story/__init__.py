@@ -1,0 +1,1 @@
+""" "My Story": the child's own words, section by section, versioned and shared by consent."""

@@ -1,0 +1,135 @@
+"""Story prompts (per authority), the child's sections, their saved versions, drafts and
+read receipts.
+
+Saved versions are never changed or deleted: restoring an old one makes a new version.
+A version holds typed text today; ``source`` is the seam for voice notes later (a version made
+from a recording would say ``"voice"`` and attach the recording as a memory item), so nothing
+here needs to change when transcription arrives.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from memorybox import clock
+from memorybox.accounts.models import Authority, User
+from memorybox.children.models import Child
+from memorybox.db import Base, UTCDateTime
+from memorybox.memories.models import MemoryItem
+
+TITLE_MAX = 80
+HINT_MAX = 300
+BODY_MAX = 20_000
+
+
+class StoryPrompt(Base):
+    """A heading a local authority offers every child, such as "About me"."""
+
+    __tablename__ = "story_prompts"
+    __table_args__ = (UniqueConstraint("authority_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"), index=True)
+    # Set for the defaults we seed (so seeding twice never doubles them); empty for the
+    # authority's own prompts.
+    key: Mapped[str | None] = mapped_column(String(40), default=None)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    hint: Mapped[str] = mapped_column(String(HINT_MAX), default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    authority: Mapped[Authority] = relationship()
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+
+class StorySection(Base):
+    """One part of one child's story: from a prompt, or a heading the child made up."""
+
+    __tablename__ = "story_sections"
+    __table_args__ = (UniqueConstraint("child_id", "prompt_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
+    prompt_id: Mapped[int | None] = mapped_column(ForeignKey("story_prompts.id"), default=None)
+    own_title: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    child: Mapped[Child] = relationship()
+    prompt: Mapped[StoryPrompt | None] = relationship()
+    versions: Mapped[list[SectionVersion]] = relationship(
+        back_populates="section", order_by="SectionVersion.number"
+    )
+
+    @property
+    def title(self) -> str:
+        return self.prompt.title if self.prompt is not None else self.own_title
+
+    @property
+    def hint(self) -> str:
+        return self.prompt.hint if self.prompt is not None else ""
+
+    @property
+    def latest(self) -> SectionVersion | None:
+        return self.versions[-1] if self.versions else None
+
+
+version_items = Table(
+    "story_version_items",
+    Base.metadata,
+    Column("version_id", ForeignKey("story_versions.id"), primary_key=True),
+    Column("item_id", ForeignKey("memory_items.id"), primary_key=True),
+)
+
+
+class SectionVersion(Base):
+    """One save of a section. Immutable: never updated, never deleted."""
+
+    __tablename__ = "story_versions"
+    __table_args__ = (UniqueConstraint("section_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("story_sections.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text())  # plain text, never HTML
+    source: Mapped[str] = mapped_column(String(20), default="typed")
+    restored_from: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    section: Mapped[StorySection] = relationship(back_populates="versions")
+    items: Mapped[list[MemoryItem]] = relationship(secondary=version_items)
+
+
+class SectionDraft(Base):
+    """What the child is writing now, kept every few seconds; separate from saved versions."""
+
+    __tablename__ = "story_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("story_sections.id"), unique=True)
+    body: Mapped[str] = mapped_column(Text())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+
+class ReadReceipt(Base):
+    """Someone the child shared a section with opened this version (first time, kept)."""
+
+    __tablename__ = "story_read_receipts"
+    __table_args__ = (UniqueConstraint("version_id", "reader_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("story_sections.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("story_versions.id"))
+    reader_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    section: Mapped[StorySection] = relationship()
+    version: Mapped[SectionVersion] = relationship()
+    reader: Mapped[User] = relationship()

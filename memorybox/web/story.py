@@ -1,0 +1,302 @@
+"""My Story: the child writes, saves versions, restores and shares sections; the people they
+share with read them ("Before you ask me again") and the child sees who read what."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from memorybox import policy
+from memorybox.accounts.models import User
+from memorybox.audit import service as audit
+from memorybox.children.models import Child
+from memorybox.db import db
+from memorybox.memories.models import MemoryItem
+from memorybox.policy import Action
+from memorybox.sharing import services as sharing
+from memorybox.sharing.models import Audience
+from memorybox.story import services as story
+from memorybox.story.models import BODY_MAX, HINT_MAX, TITLE_MAX, StorySection
+from memorybox.web import alerts
+from memorybox.web.access import can, load, signed_in_actor
+from memorybox.web.people import describe
+from memorybox.web.sharing import _share_form, describe_audience
+
+bp = Blueprint("story", __name__)
+
+
+# --- forms --------------------------------------------------------------------------------
+
+
+def _fits(_form: FlaskForm, field: TextAreaField) -> None:
+    """Count letters as the child sees them (browsers send a new line as two characters)."""
+    if len((field.data or "").replace("\r\n", "\n")) > BODY_MAX:
+        raise ValidationError(
+            f"This part can have up to {BODY_MAX:,} letters. Your words are still here: "
+            "you could make it shorter, or start a new part for the rest."
+        )
+
+
+class SectionForm(FlaskForm):
+    body = TextAreaField("Your words", validators=[_fits])
+    items = SelectMultipleField(
+        "Things from your box to go with it (you can leave this empty)",
+        choices=[],
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+
+class NewSectionForm(FlaskForm):
+    title = StringField(
+        "Give your new part a title",
+        validators=[
+            DataRequired("Please give your new part a title."),
+            Length(max=TITLE_MAX, message=f"Titles can have up to {TITLE_MAX} letters."),
+        ],
+    )
+
+
+class PromptForm(FlaskForm):
+    title = StringField(
+        "Title",
+        validators=[
+            DataRequired("Please give the prompt a title."),
+            Length(max=TITLE_MAX, message=f"Titles can have up to {TITLE_MAX} letters."),
+        ],
+    )
+    hint = StringField(
+        "The question under it (you can leave this empty)",
+        validators=[Length(max=HINT_MAX, message=f"Please keep this under {HINT_MAX} letters.")],
+    )
+
+
+@bp.before_request
+@login_required
+def _signed_in() -> None:
+    return None
+
+
+# --- the child's own story ----------------------------------------------------------------
+
+
+def _home(child: Child, new_form: NewSectionForm, status: int = 200) -> ResponseReturnValue:
+    sections = story.sections_of(child)
+    shared_with = {s.id: sharing.active_consents_for_section(s) for s in sections if s.versions}
+    receipts = story.receipts_for_child(child)
+    return render_template(
+        "story/home.html",
+        child=child,
+        sections=sections,
+        shared_with=shared_with,
+        receipts=receipts,
+        new_form=new_form,
+        describe=describe,
+        describe_audience=describe_audience,
+        read_on=story.read_on,
+        decides_for_self=sharing.decides_for_self(child),
+    ), status
+
+
+@bp.get("/children/<int:child_id>/story")
+def home(child_id: int) -> ResponseReturnValue:
+    child = load(Child, child_id, Action.STORY_VIEW_OWN)
+    return _home(child, NewSectionForm(formdata=None))
+
+
+@bp.post("/children/<int:child_id>/story/sections")
+def add_section(child_id: int) -> ResponseReturnValue:
+    child = load(Child, child_id, Action.STORY_WRITE)
+    form = NewSectionForm()
+    if not form.validate_on_submit():
+        return _home(child, form, 400)
+    section = story.add_own_section(child, form.title.data or "")
+    flash(f"Your new part “{section.title}” is ready for your words.")
+    return redirect(url_for("story.edit", section_id=section.id))
+
+
+def _render_edit(
+    section: StorySection, form: SectionForm, status: int = 200
+) -> ResponseReturnValue:
+    return render_template(
+        "story/edit.html",
+        child=section.child,
+        section=section,
+        form=form,
+        draft=story.unsaved_draft(section),
+    ), status
+
+
+@bp.route("/story/<int:section_id>", methods=["GET", "POST"])
+def edit(section_id: int) -> ResponseReturnValue:
+    section = load(StorySection, section_id, Action.SECTION_EDIT)
+    box = story.attachable_items(section.child)
+    form = SectionForm()
+    form.items.choices = [(str(i.id), i.title) for i in box]
+    if request.method == "GET":
+        draft = story.unsaved_draft(section)
+        latest = section.latest
+        form.body.data = draft.body if draft else (latest.body if latest else "")
+        form.items.data = [str(i.id) for i in latest.items] if latest else []
+        return _render_edit(section, form)
+    if not form.validate_on_submit():
+        return _render_edit(section, form, 400)
+    by_id = {str(i.id): i for i in box}
+    chosen_ids = form.items.data or []
+    if any(raw not in by_id for raw in chosen_ids):
+        form.items.errors = ["Please choose things from your box."]
+        return _render_edit(section, form, 400)
+    try:
+        version = story.save_version(
+            section, form.body.data or "", [by_id[r] for r in chosen_ids], signed_in_actor()
+        )
+    except story.StoryError as exc:
+        form.body.errors = [str(exc)]
+        return _render_edit(section, form, 400)
+    if version is None:
+        flash("Nothing had changed, so there was nothing new to save.")
+    else:
+        flash(f"Saved “{section.title}”. You can always go back to an earlier version.")
+    return redirect(url_for("story.home", child_id=section.child_id))
+
+
+@bp.post("/story/<int:section_id>/draft")
+def draft(section_id: int) -> ResponseReturnValue:
+    """Autosave: the page's script sends the words every few seconds (CSRF in a header)."""
+    section = load(StorySection, section_id, Action.SECTION_EDIT)
+    body = request.form.get("body")
+    if body is None:
+        return jsonify(saved=False, message="Nothing to save."), 400
+    if len(body.replace("\r\n", "\n")) > BODY_MAX:
+        return jsonify(
+            saved=False,
+            message=f"This part can have up to {BODY_MAX:,} letters, so we couldn't keep a draft.",
+        ), 400
+    try:
+        saved = story.save_draft(section, body)
+    except story.StoryError as exc:
+        return jsonify(saved=False, message=str(exc)), 400
+    return jsonify(saved=True, message=f"Draft saved at {saved.updated_at.strftime('%H:%M')}.")
+
+
+@bp.get("/story/<int:section_id>/versions")
+def versions(section_id: int) -> ResponseReturnValue:
+    section = load(StorySection, section_id, Action.SECTION_EDIT)
+    return render_template(
+        "story/versions.html",
+        child=section.child,
+        section=section,
+        versions=list(reversed(section.versions)),
+    )
+
+
+@bp.post("/story/<int:section_id>/versions/<int:version_id>/restore")
+def restore(section_id: int, version_id: int) -> ResponseReturnValue:
+    section = load(StorySection, section_id, Action.SECTION_EDIT)
+    version = story.version_of(section, version_id)
+    if version is None:
+        abort(404)
+    story.restore(section, version, signed_in_actor())
+    flash(
+        f"Done. “{section.title}” has the words from version {version.number} again. "
+        "Nothing was lost: the newer words are still in your earlier versions."
+    )
+    return redirect(url_for("story.versions", section_id=section.id))
+
+
+@bp.route("/story/<int:section_id>/share", methods=["GET", "POST"])
+def share(section_id: int) -> ResponseReturnValue:
+    section = load(StorySection, section_id, Action.SECTION_SHARE)
+    child = section.child
+    user = signed_in_actor()
+    on_behalf = not can(Action.STORY_VIEW_OWN, child)
+    form = _share_form(child)
+    back = (
+        url_for("story.shared_story", child_id=child.id)
+        if on_behalf
+        else url_for("story.home", child_id=child.id)
+    )
+    args = {"form": form, "child": child, "section": section, "on_behalf": on_behalf, "back": back}
+    if not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template("story/share.html", **args), status
+    person = None
+    if form.audience.data == Audience.PERSON.value and (form.person_id.data or "").isdigit():
+        person = db.session.get(User, int(form.person_id.data or 0))
+    try:
+        consent = sharing.grant(
+            child=child,
+            decided_by=user,
+            on_behalf=on_behalf,
+            audience=Audience(form.audience.data),
+            story_section=section,
+            person=person,
+            ends_on=form.ends_on.data,
+            childs_wishes=form.childs_wishes.data or "",
+        )
+    except sharing.SharingError as exc:
+        form.audience.errors = [str(exc)]
+        return render_template("story/share.html", **args), 400
+    db.session.commit()
+    alerts.shared(consent)
+    flash(f"Done. “{section.title}” is shared. You can stop sharing at any time.")
+    return redirect(back)
+
+
+# --- "Before you ask me again": for the people a child shares with -----------------------
+
+
+@bp.get("/shared/<int:child_id>/story")
+def shared_story(child_id: int) -> ResponseReturnValue:
+    kid = load(Child, child_id, Action.SHARED_VIEW)
+    viewer = signed_in_actor()
+    sections = story.sections_of(kid)
+    readable = []
+    for section in sections:
+        if policy.can(viewer, Action.SECTION_READ, section):
+            receipt, changed = story.changed_since(section, viewer)
+            readable.append((section, receipt, changed))
+    shareable = [s for s in sections if policy.can(viewer, Action.SECTION_SHARE, s)]
+    return render_template(
+        "story/shared.html",
+        child=kid,
+        readable=readable,
+        shareable=shareable,
+        read_on=story.read_on,
+    )
+
+
+@bp.get("/shared/story/<int:section_id>")
+def read(section_id: int) -> ResponseReturnValue:
+    section = load(StorySection, section_id, Action.SECTION_READ)
+    viewer = signed_in_actor()
+    if can(Action.STORY_VIEW_OWN, section.child):
+        return redirect(url_for("story.edit", section_id=section.id))
+    latest = section.latest
+    if latest is None:
+        abort(404)
+    previous = story.last_read(section, viewer)
+    diff = None
+    if previous is not None and previous.version_id != latest.id:
+        diff = story.changes(previous.version.body, latest.body)
+    items: list[MemoryItem] = [i for i in latest.items if policy.can(viewer, Action.ITEM_VIEW, i)]
+    receipt = story.record_read(section, latest, viewer)
+    # The receipt is what the child sees; the audit trail keeps the read too.
+    audit.record(viewer, Action.SECTION_READ, receipt)
+    db.session.commit()
+    return render_template(
+        "story/read.html",
+        child=section.child,
+        section=section,
+        version=latest,
+        previous=previous,
+        diff=diff,
+        items=items,
+        read_on=story.read_on,
+    )
