@@ -3,11 +3,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint, false
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from memorybox import clock
-from memorybox.db import Base, UTCDateTime
+from memorybox.db import Base, UTCDateTime, string_enum
 
 
 class Role(enum.StrEnum):
@@ -24,17 +24,6 @@ class Role(enum.StrEnum):
             Role.SOCIAL_WORKER: "Social worker",
             Role.MANAGER: "Manager",
         }[self]
-
-
-def _role_enum() -> Enum:
-    return Enum(
-        Role,
-        name="role",
-        native_enum=False,
-        length=20,
-        values_callable=lambda roles: [r.value for r in roles],
-        validate_strings=True,
-    )
 
 
 class Authority(Base):
@@ -65,7 +54,7 @@ class User(Base):
     authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"), index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(80))
-    role: Mapped[Role] = mapped_column(_role_enum())
+    role: Mapped[Role] = mapped_column(string_enum(Role, "role"))
     password_hash: Mapped[str] = mapped_column(String(255))
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
@@ -104,7 +93,7 @@ class Invitation(Base):
     authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"), index=True)
     email: Mapped[str] = mapped_column(String(254))
     display_name: Mapped[str] = mapped_column(String(80))
-    role: Mapped[Role] = mapped_column(_role_enum())
+    role: Mapped[Role] = mapped_column(string_enum(Role, "role"))
     child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"), default=None)
     token_hash: Mapped[str] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)

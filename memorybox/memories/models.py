@@ -3,13 +3,13 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from memorybox import clock
 from memorybox.accounts.models import User
 from memorybox.children.models import Child
-from memorybox.db import Base, UTCDateTime
+from memorybox.db import Base, UTCDateTime, string_enum
 
 BIN_DAYS = 30  # how long a deleted item waits in the bin before it is gone for ever
 
@@ -35,17 +35,6 @@ class ItemStatus(enum.StrEnum):
     NOT_APPROVED = "not_approved"  # moderation: the social worker did not pass it on
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
-
-
 class Processing(enum.StrEnum):
     WAITING = "waiting"  # stored, waiting for the worker
     WORKING = "working"  # the worker has it
@@ -69,8 +58,8 @@ class MemoryItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
     added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind, "item_kind"))
-    status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus, "item_status"))
+    kind: Mapped[ItemKind] = mapped_column(string_enum(ItemKind, "item_kind"))
+    status: Mapped[ItemStatus] = mapped_column(string_enum(ItemStatus, "item_status"))
     title: Mapped[str] = mapped_column(String(120))
     caption: Mapped[str] = mapped_column(Text(), default="")
     memory_date: Mapped[date | None] = mapped_column(Date(), default=None)
@@ -90,7 +79,7 @@ class MemoryItem(Base):
     # Media processing. Until READY, ``storage_key`` names the upload as it arrived (which may
     # carry location data) and nothing but the processor reads it.
     processing: Mapped[Processing] = mapped_column(
-        _enum(Processing, "processing"), default=Processing.READY, server_default="ready"
+        string_enum(Processing, "processing"), default=Processing.READY, server_default="ready"
     )
     processing_error: Mapped[str] = mapped_column(String(300), default="", server_default="")
     processing_attempts: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -3,13 +3,13 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from memorybox import clock
 from memorybox.accounts.models import User
 from memorybox.children.models import Child
-from memorybox.db import Base, UTCDateTime
+from memorybox.db import Base, UTCDateTime, string_enum
 from memorybox.memories.models import MemoryItem
 from memorybox.story.models import StorySection
 
@@ -38,17 +38,6 @@ class Basis(enum.StrEnum):
             "own_decision": "you decided",
             "on_behalf": "your social worker decided for you",
         }[self.value]
-
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
 
 
 class Collection(Base):
@@ -110,11 +99,11 @@ class Consent(Base):
     story_section_id: Mapped[int | None] = mapped_column(
         ForeignKey("story_sections.id"), index=True, default=None
     )
-    audience: Mapped[Audience] = mapped_column(_enum(Audience, "audience"))
+    audience: Mapped[Audience] = mapped_column(string_enum(Audience, "audience"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     ends_on: Mapped[date | None] = mapped_column(Date(), default=None)
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    basis: Mapped[Basis] = mapped_column(_enum(Basis, "consent_basis"))
+    basis: Mapped[Basis] = mapped_column(string_enum(Basis, "consent_basis"))
     childs_wishes: Mapped[str] = mapped_column(Text(), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

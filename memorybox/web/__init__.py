@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask
@@ -10,38 +11,25 @@ from memorybox.accounts import services as accounts
 from memorybox.extensions import login_manager
 from memorybox.web import access, errors, security
 
+BLUEPRINTS = (
+    "auth",
+    "box",
+    "carer",
+    "caseload",
+    "home",
+    "items",
+    "manage",
+    "notifications",
+    "shared",
+    "sharing",
+    "story",
+    "uploads",
+)
+
 
 def init_app(app: Flask) -> None:
-    from memorybox.web import (
-        auth,
-        box,
-        carer,
-        caseload,
-        home,
-        items,
-        manage,
-        notifications,
-        shared,
-        sharing,
-        story,
-        uploads,
-    )
-
-    for module in (
-        auth,
-        box,
-        carer,
-        caseload,
-        home,
-        items,
-        manage,
-        notifications,
-        shared,
-        sharing,
-        story,
-        uploads,
-    ):
-        app.register_blueprint(module.bp)
+    for name in BLUEPRINTS:
+        app.register_blueprint(import_module(f"memorybox.web.{name}").bp)
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see that page."

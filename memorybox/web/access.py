@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from flask import abort, current_app
-from flask_login import current_user
+from flask import Blueprint, abort, current_app
+from flask_login import current_user, login_required
 
 from memorybox import policy
 from memorybox.accounts.models import User
@@ -15,6 +15,15 @@ from memorybox.policy import Action
 from memorybox.storage import Storage
 
 T = TypeVar("T")
+
+
+def signed_in_only(blueprint: Blueprint) -> None:
+    """Every page of ``blueprint`` needs someone signed in (who may still be refused)."""
+
+    @blueprint.before_request
+    @login_required
+    def _signed_in() -> None:
+        return None
 
 
 def actor() -> User | None:

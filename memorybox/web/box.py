@@ -13,7 +13,6 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
 
 from memorybox.children.models import Child
 from memorybox.jobs.tasks import process_item
@@ -23,17 +22,14 @@ from memorybox.memories import uploads
 from memorybox.memories.models import ItemStatus
 from memorybox.policy import Action
 from memorybox.storage import StorageError
-from memorybox.web.access import can, load, signed_in_actor, storage
+from memorybox.web.access import can, load, signed_in_actor, signed_in_only, storage
 from memorybox.web.errors import wants_json
 from memorybox.web.forms import AddItemForm
 
 bp = Blueprint("box", __name__, url_prefix="/children/<int:child_id>")
 
 
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    return None
+signed_in_only(bp)
 
 
 @bp.get("/box")

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from memorybox.audit import service as audit
@@ -17,7 +16,7 @@ from memorybox.policy import Action
 from memorybox.sharing import services as sharing
 from memorybox.storage import RangeNotSatisfiable, StorageError
 from memorybox.web import alerts
-from memorybox.web.access import actor, can, load, signed_in_actor, storage
+from memorybox.web.access import actor, can, load, signed_in_actor, signed_in_only, storage
 from memorybox.web.errors import render_error
 from memorybox.web.forms import CommentForm, ItemDetailsForm
 from memorybox.web.people import describe
@@ -26,10 +25,7 @@ from memorybox.web.sharing import describe_audience, viewers_of
 bp = Blueprint("items", __name__, url_prefix="/items/<int:item_id>")
 
 
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    return None
+signed_in_only(bp)
 
 
 def _viewed(item: MemoryItem, action: str) -> MemoryItem:

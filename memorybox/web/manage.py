@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
@@ -18,7 +17,7 @@ from memorybox.db import db
 from memorybox.policy import Action
 from memorybox.story import services as story
 from memorybox.story.models import StoryPrompt
-from memorybox.web.access import load, require, signed_in_actor
+from memorybox.web.access import load, require, signed_in_actor, signed_in_only
 from memorybox.web.forms import (
     AuthoritySettingsForm,
     ChildForm,
@@ -31,10 +30,7 @@ from memorybox.web.story import PromptForm
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
 
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    return None
+signed_in_only(bp)
 
 
 def _authority() -> Authority:

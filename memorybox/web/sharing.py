@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
 from wtforms import SelectChoice
 
 from memorybox import policy
@@ -20,17 +19,14 @@ from memorybox.policy import Action
 from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience, Collection, Consent
 from memorybox.web import alerts
-from memorybox.web.access import can, load, require, signed_in_actor
+from memorybox.web.access import can, load, require, signed_in_actor, signed_in_only
 from memorybox.web.forms import AlbumForm, ShareForm
 from memorybox.web.people import describe
 
 bp = Blueprint("sharing", __name__)
 
 
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    return None
+signed_in_only(bp)
 
 
 @bp.get("/children/<int:child_id>/sharing")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -23,7 +22,7 @@ from memorybox.sharing.models import Audience
 from memorybox.story import services as story
 from memorybox.story.models import BODY_MAX, HINT_MAX, TITLE_MAX, StorySection
 from memorybox.web import alerts
-from memorybox.web.access import can, load, signed_in_actor
+from memorybox.web.access import can, load, signed_in_actor, signed_in_only
 from memorybox.web.people import describe
 from memorybox.web.sharing import _share_form, describe_audience
 
@@ -77,10 +76,7 @@ class PromptForm(FlaskForm):
     )
 
 
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    return None
+signed_in_only(bp)
 
 
 # --- the child's own story ----------------------------------------------------------------
