@@ -18,7 +18,6 @@ Downloads stream from the response in chunks.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import tempfile
@@ -30,8 +29,6 @@ from urllib.parse import parse_qsl, urlparse
 import boto3
 import urllib3.exceptions
 from boto3.exceptions import Boto3Error
-from botocore.auth import AUTH_TYPE_MAPS, S3SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -130,10 +127,6 @@ class S3Storage:
                 region_name=region,
             )
             self._client = session.client("s3", endpoint_url=endpoint_url, config=config)
-            for operation in ("PutObject", "UploadPart"):
-                self._client.meta.events.register(
-                    f"choose-signer.s3.{operation}", _sign_with_known_digest
-                )
         except _UNREACHABLE as exc:
             raise ValueError(f"S3 storage is misconfigured: {exc}") from exc
 
@@ -446,21 +439,11 @@ def _check_upload_id(upload_id: str) -> str:
     return upload_id
 
 
-class _Spool(tempfile.SpooledTemporaryFile[bytes]):
-    """A part's buffer that knows the SHA-256 of its bytes, taken as they were written."""
-
-    sha256_hex: str | None = None
-
-
 @contextmanager
 def _spooled(stream: BinaryIO, limit: int) -> Iterator[tuple[IO[bytes], int]]:
     """Up to ``limit`` bytes of ``stream`` in a rewound buffer: memory up to PART_SIZE, a
-    temporary file beyond it. Errors from ``stream`` itself pass through unchanged.
-
-    The bytes are hashed as they arrive (while the sender is still sending the next ones),
-    so signing the request does not read the whole buffer a second time."""
-    with _Spool(max_size=PART_SIZE) as spool:
-        digest = hashlib.sha256()
+    temporary file beyond it. Errors from ``stream`` itself pass through unchanged."""
+    with tempfile.SpooledTemporaryFile(max_size=PART_SIZE) as spool:
         size = 0
         while size < limit:
             chunk = stream.read(min(CHUNK, limit - size))
@@ -470,35 +453,6 @@ def _spooled(stream: BinaryIO, limit: int) -> Iterator[tuple[IO[bytes], int]]:
                 spool.write(chunk)
             except OSError as exc:
                 raise StorageUnavailable("could not buffer the upload") from exc
-            digest.update(chunk)
             size += len(chunk)
         spool.seek(0)
-        spool.sha256_hex = digest.hexdigest()
         yield spool, size
-
-
-class _KnownDigestS3SigV4Auth(S3SigV4Auth):
-    """S3's SigV4, except that a body from ``_spooled`` is not read again to sign it: its
-    SHA-256 was taken as it was buffered. Anything else is signed exactly as botocore does."""
-
-    def payload(self, request: AWSRequest) -> str:
-        body = request.body
-        if (
-            isinstance(body, _Spool)
-            and body.sha256_hex is not None
-            and body.tell() == 0
-            and not self._is_streaming_checksum_payload(request)
-            and self._should_sha256_sign_payload(request)
-        ):
-            return body.sha256_hex
-        return str(super().payload(request))
-
-
-_KNOWN_DIGEST_SIGNER = "memorybox-s3v4-known-digest"
-AUTH_TYPE_MAPS.setdefault(_KNOWN_DIGEST_SIGNER, _KnownDigestS3SigV4Auth)
-
-
-def _sign_with_known_digest(signature_version: object, **_: object) -> str | None:
-    """botocore's choose-signer hook, for PutObject and UploadPart: plain SigV4 (what this
-    client is set up for) becomes the one above; anything else is left to botocore."""
-    return _KNOWN_DIGEST_SIGNER if signature_version == "s3v4" else None

@@ -3,6 +3,8 @@ and asking for help."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from wtforms import SelectChoice
@@ -73,48 +75,63 @@ def _share_form(child: Child) -> ShareForm:
     return form
 
 
-def _share(
-    child: Child, item: MemoryItem | None, collection: Collection | None
+def handle_share(
+    child: Child,
+    *,
+    on_behalf: bool,
+    title: str,
+    subject: dict[str, Any],
+    template: str,
+    context: dict[str, Any],
+    done: str,
 ) -> ResponseReturnValue:
-    user = signed_in_actor()
-    on_behalf = not can(Action.BOX_VIEW, child)
+    """The share form for any subject (an item, an album, a story section): show it, or
+    record the consent, tell the audience at once and go to ``done``."""
     form = _share_form(child)
-    subject = item.title if item else collection.name  # type: ignore[union-attr]
-    template_args = {
-        "form": form,
-        "child": child,
-        "item": item,
-        "collection": collection,
-        "subject": subject,
-        "on_behalf": on_behalf,
-    }
+    args = {"form": form, "child": child, "on_behalf": on_behalf, **context}
     if not form.validate_on_submit():
         status = 400 if request.method == "POST" else 200
-        return render_template("sharing/share.html", **template_args), status
+        return render_template(template, **args), status
     person = None
     if form.audience.data == Audience.PERSON.value and (form.person_id.data or "").isdigit():
         person = db.session.get(User, int(form.person_id.data or 0))
     try:
         consent = sharing.grant(
             child=child,
-            decided_by=user,
+            decided_by=signed_in_actor(),
             on_behalf=on_behalf,
             audience=Audience(form.audience.data),
-            item=item,
-            collection=collection,
             person=person,
             ends_on=form.ends_on.data,
             childs_wishes=form.childs_wishes.data or "",
+            **subject,
         )
     except sharing.SharingError as exc:
         form.audience.errors = [str(exc)]
-        return render_template("sharing/share.html", **template_args), 400
+        return render_template(template, **args), 400
     db.session.commit()
     alerts.shared(consent)
-    flash(f"Done. “{subject}” is shared. You can stop sharing at any time.")
+    flash(f"Done. “{title}” is shared. You can stop sharing at any time.")
+    return redirect(done)
+
+
+def _share(
+    child: Child, item: MemoryItem | None, collection: Collection | None
+) -> ResponseReturnValue:
     if item is not None:
-        return redirect(url_for("items.show", item_id=item.id))
-    return redirect(url_for("sharing.album", collection_id=collection.id))  # type: ignore[union-attr]
+        title, done = item.title, url_for("items.show", item_id=item.id)
+    else:
+        assert collection is not None
+        title, done = collection.name, url_for("sharing.album", collection_id=collection.id)
+    return handle_share(
+        child,
+        on_behalf=not can(Action.BOX_VIEW, child),
+        title=title,
+        subject={"item": item, "collection": collection},
+        template="sharing/share.html",
+        context={"item": item, "collection": collection, "subject": title},
+        done=done,
+    )
 
 
 @bp.route("/items/<int:item_id>/share", methods=["GET", "POST"])

@@ -11,20 +11,17 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from memorybox import policy
-from memorybox.accounts.models import User
 from memorybox.audit import service as audit
 from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.memories.models import MemoryItem
 from memorybox.policy import Action
 from memorybox.sharing import services as sharing
-from memorybox.sharing.models import Audience
 from memorybox.story import services as story
 from memorybox.story.models import BODY_MAX, HINT_MAX, TITLE_MAX, StorySection
-from memorybox.web import alerts
 from memorybox.web.access import can, load, signed_in_actor, signed_in_only
 from memorybox.web.people import describe
-from memorybox.web.sharing import _share_form, describe_audience
+from memorybox.web.sharing import describe_audience, handle_share
 
 bp = Blueprint("story", __name__)
 
@@ -210,39 +207,21 @@ def restore(section_id: int, version_id: int) -> ResponseReturnValue:
 def share(section_id: int) -> ResponseReturnValue:
     section = load(StorySection, section_id, Action.SECTION_SHARE)
     child = section.child
-    user = signed_in_actor()
     on_behalf = not can(Action.STORY_VIEW_OWN, child)
-    form = _share_form(child)
     back = (
         url_for("story.shared_story", child_id=child.id)
         if on_behalf
         else url_for("story.home", child_id=child.id)
     )
-    args = {"form": form, "child": child, "section": section, "on_behalf": on_behalf, "back": back}
-    if not form.validate_on_submit():
-        status = 400 if request.method == "POST" else 200
-        return render_template("story/share.html", **args), status
-    person = None
-    if form.audience.data == Audience.PERSON.value and (form.person_id.data or "").isdigit():
-        person = db.session.get(User, int(form.person_id.data or 0))
-    try:
-        consent = sharing.grant(
-            child=child,
-            decided_by=user,
-            on_behalf=on_behalf,
-            audience=Audience(form.audience.data),
-            story_section=section,
-            person=person,
-            ends_on=form.ends_on.data,
-            childs_wishes=form.childs_wishes.data or "",
-        )
-    except sharing.SharingError as exc:
-        form.audience.errors = [str(exc)]
-        return render_template("story/share.html", **args), 400
-    db.session.commit()
-    alerts.shared(consent)
-    flash(f"Done. “{section.title}” is shared. You can stop sharing at any time.")
-    return redirect(back)
+    return handle_share(
+        child,
+        on_behalf=on_behalf,
+        title=section.title,
+        subject={"story_section": section},
+        template="story/share.html",
+        context={"section": section, "back": back},
+        done=back,
+    )
 
 
 # --- "Before you ask me again": for the people a child shares with -----------------------
