@@ -4,6 +4,7 @@ from memorybox.accounts.models import Authority, Invitation, Role, User
 from memorybox.audit.models import AuditEvent
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import Base
+from memorybox.exports.models import Export, ExportKind, ExportState
 from memorybox.memories.models import (
     Comment,
     ItemKind,
@@ -23,6 +24,9 @@ from memorybox.story.models import (
 )
 
 __all__ = [
+    "Export",
+    "ExportKind",
+    "ExportState",
     "Processing",
     "Rendition",
     "Audience",

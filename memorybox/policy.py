@@ -18,6 +18,7 @@ from memorybox import clock
 from memorybox.accounts.models import Authority, Invitation, Role, User
 from memorybox.children import relationships
 from memorybox.children.models import Allocation, Child, Placement
+from memorybox.exports.models import Export, ExportKind
 from memorybox.memories.models import BIN_DAYS, ItemStatus, MemoryItem, UploadSession
 from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience, Collection, Consent
@@ -70,6 +71,9 @@ class Action(enum.StrEnum):
     SECTION_SHARE = "section:share"  # give a consent for one section (target: StorySection)
     SECTION_READ = "section:read"  # read a shared section (target: StorySection)
     STORY_PROMPT_MANAGE = "story-prompt:manage"  # rename, move, hide (target: StoryPrompt)
+    # Exports
+    EXPORT_REQUEST = "export:request"  # target: Child (any kind), or an unsaved Export (its kind)
+    EXPORT_DOWNLOAD = "export:download"  # its progress and its file (target: Export)
 
 
 @dataclass(frozen=True)
@@ -450,6 +454,41 @@ def _story_prompt_manage(actor: User, prompt: StoryPrompt) -> Decision:
     return _deny("not a manager here")
 
 
+# --- rules about exports ------------------------------------------------------------------
+
+PROFESSIONAL_EXPORTS = frozenset({ExportKind.PDF, ExportKind.JSON})
+
+
+def _export_request_child(actor: User, child: Child) -> Decision:
+    """The young person exports their own box; someone the child shares with exports what
+    is shared with them (the contents are filtered item by item when the export is built)."""
+    if _is_the_child(actor, child):
+        return _allow("your own box")
+    if _shared_view(actor, child):
+        return _allow("what the child shares with you")
+    return _deny("nothing to export")
+
+
+def _export_request(actor: User, export: Export) -> Decision:
+    child = export.child
+    if export.requested_by_id is not None and export.requested_by_id != actor.id:
+        return _deny("someone else's export")
+    if _is_the_child(actor, child):
+        return _allow("your own box")
+    if export.kind not in PROFESSIONAL_EXPORTS:
+        return _deny("only the young person takes their whole box")
+    return _export_request_child(actor, child)
+
+
+def _export_download(actor: User, export: Export) -> Decision:
+    """The person who asked, while the export lasts and while they may still ask for it."""
+    if export.requested_by_id != actor.id:
+        return _deny("someone else's export")
+    if export.expired:
+        return _deny("this export has expired")
+    return _export_request(actor, export)
+
+
 RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.BOX_VIEW, Child): _box_view,
     (Action.ITEM_ADD, Child): _item_add,
@@ -491,6 +530,9 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.SECTION_SHARE, StorySection): _section_share,
     (Action.SECTION_READ, StorySection): _section_read,
     (Action.STORY_PROMPT_MANAGE, StoryPrompt): _story_prompt_manage,
+    (Action.EXPORT_REQUEST, Child): _export_request_child,
+    (Action.EXPORT_REQUEST, Export): _export_request,
+    (Action.EXPORT_DOWNLOAD, Export): _export_download,
 }
 
 

@@ -15,7 +15,7 @@ from memorybox.jobs.queue import huey
 
 log = logging.getLogger(__name__)
 
-__all__ = ["huey", "process_item", "purge_expired_bin"]
+__all__ = ["build_export", "huey", "process_item", "purge_expired_bin"]
 
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = (5, 30, 120, 600, 1800)  # seconds before attempts 2..6
@@ -97,3 +97,27 @@ def remove_abandoned_uploads() -> int:
 
     with _app_context() as app:
         return uploads.abandon_old(app.extensions["memorybox.storage"])
+
+
+@huey.task()
+def build_export(export_id: int) -> str | None:
+    """Build one export (PDF, JSON or ZIP) into storage, updating its progress as it goes."""
+    from memorybox.exports import services
+
+    with _app_context() as app:
+        state = services.build(export_id, app.extensions["memorybox.storage"])
+    return state.value if state else None
+
+
+@huey.periodic_task(crontab(minute="*/10"))
+def tidy_exports() -> int:
+    """Every 10 minutes: rebuild exports whose worker was lost; delete expired ones (a copy
+    of a child's things must not outlive its 7 days)."""
+    from memorybox.exports import services
+
+    with _app_context() as app:
+        removed = services.remove_expired(app.extensions["memorybox.storage"])
+        stalled = services.stalled(STALLED_AFTER_MINUTES)
+    for export_id in stalled:
+        build_export(export_id)
+    return removed + len(stalled)

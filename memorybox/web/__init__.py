@@ -16,6 +16,7 @@ BLUEPRINTS = (
     "box",
     "carer",
     "caseload",
+    "exports",
     "home",
     "items",
     "manage",

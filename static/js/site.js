@@ -287,7 +287,45 @@
     form.addEventListener("submit", function () { stopped = true; });
   }
 
+  /* Exports: show how far each one has got, and its download link when it is ready. */
+  function watchExports() {
+    if (!window.fetch) return;
+    document.querySelectorAll("[data-export]").forEach(function (box) {
+      var bar = box.querySelector("[data-export-bar]");
+      if (!bar) return;
+      var text = box.querySelector("[data-export-text]");
+      var link = box.querySelector("[data-export-link]");
+      var url = box.getAttribute("data-status-url");
+      var delay = 1000;
+      function check() {
+        fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (data) {
+            if (!data) return;
+            bar.value = data.progress;
+            bar.textContent = data.progress + "%";
+            if (data.ready && data.download_url) {
+              bar.remove();
+              text.textContent = "Ready.";
+              link.querySelector("a").setAttribute("href", data.download_url);
+              link.hidden = false;
+            } else if (data.state === "failed") {
+              bar.remove();
+              text.textContent = data.error || "We couldn't make this.";
+            } else {
+              text.textContent = "Being made: " + data.progress + "%.";
+              delay = Math.min(delay * 1.3, 8000);
+              window.setTimeout(check, delay);
+            }
+          })
+          .catch(function () { window.setTimeout(check, 10000); });
+      }
+      window.setTimeout(check, delay);
+    });
+  }
+
   ready(function () {
+    watchExports();
     autosaveStory();
     watchProcessing();
     fillInviteCode();
