@@ -34,6 +34,13 @@ all of them, with items made of the kind of file it serves (a photo, a video, a 
 other item route on those granted through the item (a consent lets someone look, never
 change, decide, comment or share).
 
+The same goes for My Story: every section route is tried on a section of world.child's
+(with saved words) shared with each of those audiences in each consent state, or not at all,
+beside one with nothing saved yet and sections of other children. A consent lets someone
+read a section ("Before you ask me again"), never write in it, see its versions or share it.
+Restoring is tried with a version of the section in the URL and with versions of other
+sections (another child's, another of the child's own, none at all): only the first works.
+
 A case is (endpoint, method, actor state, target). ``test_access`` runs one group per test,
 on a fresh app and world, and tries every target with a fresh client:
 
@@ -93,6 +100,8 @@ from memorybox.memories.models import (
 from memorybox.notifications.models import HelpRequest
 from memorybox.sharing.models import Audience, Basis, Collection, CollectionItem, Consent
 from memorybox.storage import new_key
+from memorybox.story import services as story
+from memorybox.story.models import SectionVersion, StorySection
 from tests import factories
 from tests.factories import World
 
@@ -263,6 +272,42 @@ CONSENT_TARGETS = (
     "consent_album",  # world.child's album, shared with the social worker
     "young_child_consent",  # world.young_child's item, shared by the social worker for them
     "other_child_consent",  # world.other_child's item, shared by them
+    "consent_section",  # world.child's story section, shared with the social worker
+    MISSING,
+)
+
+#: world.child's story sections, each with saved words, shared with every audience in every
+#: consent state, or not at all: "section-<audience>-<state>" and "section-none". Shared with
+#: the social worker, the end dates sit on the boundary: granted ends tomorrow, expired today
+#: (with the others: none, and yesterday).
+SECTION_SHARES: tuple[str, ...] = (
+    "section-none",
+    *(f"section-{audience}-{state}" for audience in SHARE_AUDIENCES for state in CONSENT_STATES),
+)
+SECTION_TARGETS = (
+    *SECTION_SHARES,
+    "section_empty",  # world.child's, nothing saved yet (nothing to share or read)
+    "other_child_section",  # world.other_child's (Blake, who decides for himself), saved words
+    "young_child_section",  # world.young_child's (no login), saved words (made directly)
+    MISSING,
+)
+#: restoring: a section in the URL and a version id beside it (each its own section)
+VERSION_TARGETS = (
+    "own_version",  # an earlier version of world.child's section, on that section
+    "other_child_version",  # world.other_child's section and its own version
+    "version_of_other_child",  # world.child's section, a version of world.other_child's
+    "version_of_other_section",  # world.child's section, a version of another of theirs
+    "version_missing",  # world.child's section, a version id that is not there
+    MISSING,  # a section that is not there
+)
+#: story prompts: each authority's own (seeded defaults)
+PROMPT_TARGETS = ("prompt_same", "prompt_hidden_same", "prompt_other", MISSING)
+
+#: exports: finished ones of each requester's, by who asked and for whom
+EXPORT_TARGETS = (
+    "own_export",  # the young person's own JSON export of their box
+    "sw_export",  # the allocated social worker's JSON export of what Alex shares
+    "other_child_export",  # world.other_child's own
     MISSING,
 )
 
@@ -279,6 +324,10 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "collection": COLLECTION_TARGETS,
     "consent": CONSENT_TARGETS,
     "upload": UPLOAD_TARGETS,
+    "section": SECTION_TARGETS,
+    "version": VERSION_TARGETS,
+    "prompt": PROMPT_TARGETS,
+    "export": EXPORT_TARGETS,
 }
 
 #: URL argument for each kind of target
@@ -293,6 +342,10 @@ TARGET_ARG = {
     "collection": "collection_id",
     "consent": "consent_id",
     "upload": "upload_id",
+    "section": "section_id",
+    "version": "section_id",  # and version_id, from Scene.extra["<target>:version"]
+    "prompt": "prompt_id",
+    "export": "export_id",
 }
 #: the id of a missing target, where MISSING_ID is not the right shape
 MISSING_IDS: dict[str, str] = {"upload": "0" * 32}
@@ -324,6 +377,35 @@ BOX_OWNERS = {"young_person": {"child"}, "other_young_person": {"other_child"}}
 #: social worker for a child without a login
 SHARING_DECIDERS = {**BOX_OWNERS, "sw_allocated": {"young_child"}}
 MANAGERS = {"manager_same": ALLOW, "manager_other": ALLOW}
+#: My Story: the child writes (and sees versions of) every section of their own story
+CHILDS_SECTIONS = {*SECTION_SHARES, "section_empty"}
+SECTION_WRITERS = {"young_person": CHILDS_SECTIONS, "other_young_person": {"other_child_section"}}
+#: sharing a section: who decides for the child, once something is saved in it
+SECTION_SHARERS = {
+    "young_person": set(SECTION_SHARES),
+    "other_young_person": {"other_child_section"},
+    "sw_allocated": {"young_child_section"},  # on behalf of a child with no login
+}
+
+
+def section_granted_to(actor: str) -> set[str]:
+    """The sections whose live consent has ``actor`` in its audience."""
+    return {
+        f"section-{audience}-granted"
+        for audience, member in SHARE_AUDIENCES.items()
+        if member == actor
+    }
+
+
+#: reading a section: the child (sent on to write in it); anyone in a live consent's audience
+SECTION_READERS = {
+    **SECTION_WRITERS,
+    **{actor: section_granted_to(actor) for actor in SHARE_AUDIENCES.values()},
+}
+PROMPT_MANAGERS = {
+    "manager_same": {"prompt_same", "prompt_hidden_same"},
+    "manager_other": {"prompt_other"},
+}
 SOCIAL_WORKERS = {"sw_allocated": ALLOW, "sw_ended": ALLOW, "sw_unallocated": ALLOW}
 CHILD_MANAGERS = {
     "manager_same": OWN_AUTHORITY_CHILDREN,
@@ -336,6 +418,17 @@ UPLOADERS = {
     "carer_active": {"carer_upload", "young_child_upload"},
 }
 ADDERS = {**BOX_OWNERS, "carer_active": {"child", "young_child"}}
+EXPORTERS = {
+    **BOX_OWNERS,
+    "carer_active": {"child", "young_child"},
+    "carer_ended": {"child"},
+    "sw_allocated": {"child", "young_child"},
+}
+EXPORT_OWNERS = {
+    "young_person": {"own_export"},
+    "other_young_person": {"other_child_export"},
+    "sw_allocated": {"sw_export"},
+}
 ALBUM_MANAGERS = {
     "young_person": CHILDS_ALBUMS,
     "other_young_person": {"other_child_album"},
@@ -433,6 +526,7 @@ MATRIX: dict[str, dict[str, Any]] = {
                 "consent_person",
                 "consent_expired",
                 "consent_album",
+                "consent_section",
             },
             "other_young_person": {"other_child_consent"},
             "sw_allocated": {"young_child_consent"},
@@ -457,6 +551,13 @@ MATRIX: dict[str, dict[str, Any]] = {
     # What a child shares with me: anyone in the child's life now (the manager of their
     # authority included: the page shows a manager nothing of the box), or in the audience
     # of a live consent (the child scene shares an album with the ended carer by name).
+    # Exports: the child of their own box; people in the child's life now (or named in a
+    # live share) of what is shared with them; managers never. Each export is its
+    # requester's alone, while they may still ask for it.
+    "exports.index": {"target": "child", "GET": EXPORTERS},
+    "exports.create": {"target": "child", "POST": EXPORTERS},
+    "exports.status": {"target": "export", "GET": EXPORT_OWNERS},
+    "exports.download": {"target": "export", "GET": EXPORT_OWNERS},
     "shared.child": {
         "target": "child",
         "GET": {
@@ -503,6 +604,34 @@ MATRIX: dict[str, dict[str, Any]] = {
         "POST": {"manager_same": {"waiting_same"}, "manager_other": {"waiting_other"}},
     },
 }
+# My Story. The child's own story: only the child writes it, sees it whole, sees its
+# versions and restores them; who decides for the child shares a section once it has saved
+# words; a live consent lets its audience read that section and nothing more.
+MATRIX.update(
+    {
+        "story.home": {"target": "child", "GET": BOX_OWNERS},
+        "story.add_section": {"target": "child", "POST": BOX_OWNERS},
+        "story.edit": {"target": "section", "GET": SECTION_WRITERS, "POST": SECTION_WRITERS},
+        "story.draft": {"target": "section", "POST": SECTION_WRITERS},
+        "story.versions": {"target": "section", "GET": SECTION_WRITERS},
+        "story.restore": {
+            "target": "version",
+            "POST": {
+                "young_person": {"own_version"},
+                "other_young_person": {"other_child_version"},
+            },
+        },
+        "story.share": {"target": "section", "GET": SECTION_SHARERS, "POST": SECTION_SHARERS},
+        # "Before you ask me again": whoever may see what the child shares with them.
+        "story.shared_story": {"target": "child", "GET": MATRIX["shared.child"]["GET"]},
+        "story.read": {"target": "section", "GET": SECTION_READERS},
+        # Story prompts: each manager for their own authority.
+        "manage.story_prompts": {"target": "none", "GET": MANAGERS, "POST": MANAGERS},
+        "manage.rename_story_prompt": {"target": "prompt", "POST": PROMPT_MANAGERS},
+        "manage.move_story_prompt": {"target": "prompt", "POST": PROMPT_MANAGERS},
+        "manage.hide_story_prompt": {"target": "prompt", "POST": PROMPT_MANAGERS},
+    }
+)
 # Fetching an item: the child sees all of theirs (but what moderation holds back); a carer
 # what they added, placement active, not in the bin; anyone in the audience of a live
 # consent what it covers, while it is not in the bin.
@@ -611,6 +740,7 @@ def _consent(
     person: User | None = None,
     item: MemoryItem | None = None,
     collection: Collection | None = None,
+    section: StorySection | None = None,
     decided_by: User | None = None,
     ends_on: date | None = None,
 ) -> Consent:
@@ -625,6 +755,7 @@ def _consent(
         child_id=child.id,
         item_id=item.id if item is not None else None,
         collection_id=collection.id if collection is not None else None,
+        story_section_id=section.id if section is not None else None,
         audience=audience,
         person_id=person.id if person is not None else None,
         ends_on=ends_on or (clock.today() - timedelta(days=1) if state == "expired" else None),
@@ -644,6 +775,32 @@ def child_user(child: Child) -> User:
     user = db.session.get(User, child.user_id) if child.user_id is not None else None
     assert user is not None, "give decided_by for a child without a login"
     return user
+
+
+def _section(child: Child, title: str, *bodies: str, by: User | None = None) -> StorySection:
+    """A section of the child's own, with a saved version for each of ``bodies``, made
+    directly (a child with no login has no way to write one)."""
+    section = StorySection(child_id=child.id, own_title=title)
+    db.session.add(section)
+    db.session.flush()
+    writer = by or child_user(child)
+    for number, body in enumerate(bodies, 1):
+        db.session.add(
+            SectionVersion(
+                section_id=section.id,
+                number=number,
+                body=body,
+                created_by_id=writer.id,
+                created_at=clock.now(),
+            )
+        )
+    db.session.commit()
+    return section
+
+
+def _first_version(section: StorySection) -> int:
+    db.session.refresh(section)
+    return section.versions[0].id
 
 
 def _album(child: Child, name: str, *items: MemoryItem) -> Collection:
@@ -965,6 +1122,9 @@ def _build_consents(scene: Scene) -> None:
         "other_child_consent": _consent(
             w.other_child, Audience.CARERS, item=item_of(w.other_child, w.other_young_person)
         ),
+        "consent_section": _consent(
+            w.child, Audience.SOCIAL_WORKER, section=_section(w.child, "About me", "Hello.")
+        ),
     }
     scene.ids.update({name: consent.id for name, consent in consents.items()})
 
@@ -1002,6 +1162,73 @@ def _build_uploads(scene: Scene) -> None:
     )
 
 
+def _build_sections(scene: Scene) -> None:
+    w = scene.world
+    for name in SECTION_SHARES:
+        section = _section(w.child, f"Part {name}", "My first words.", "My newer words.")
+        scene.ids[name] = section.id
+        _, _, rest = name.partition("-")
+        if rest == "none":
+            continue
+        audience_name, _, state = rest.rpartition("-")
+        audience, person = _audience(w, audience_name)
+        ends_on = None
+        if audience_name == "social_worker" and state != "revoked":
+            ends_on = clock.today() + timedelta(days=1 if state == "granted" else 0)
+        _consent(w.child, audience, state=state, person=person, section=section, ends_on=ends_on)
+    scene.ids["section_empty"] = _section(w.child, "Nothing yet").id
+    scene.ids["other_child_section"] = _section(w.other_child, "Blake's part", "Blake's words.").id
+    young = _section(w.young_child, "Casey's part", "Casey's words.", by=w.social_worker)
+    scene.ids["young_child_section"] = young.id
+
+
+def _build_versions(scene: Scene) -> None:
+    w = scene.world
+
+    def mine(title: str) -> StorySection:
+        return _section(w.child, title, "My first words.", "My newer words.")
+
+    theirs = _section(w.other_child, "Blake's part", "Blake's words.", "Newer.")
+    other_childs = _section(w.other_child, "Blake's other part", "Blake's words.")
+    sibling = mine("Another part of mine")
+    own = mine("About me")
+    for name, section, version_id in (
+        ("own_version", own, _first_version(own)),
+        ("other_child_version", theirs, _first_version(theirs)),
+        ("version_of_other_child", mine("School"), _first_version(other_childs)),
+        ("version_of_other_section", mine("Places"), _first_version(sibling)),
+        ("version_missing", mine("Hopes"), MISSING_ID),
+    ):
+        scene.ids[name] = section.id
+        scene.extra[f"{name}:version"] = version_id
+
+
+def _build_prompts(scene: Scene) -> None:
+    w = scene.world
+    same = story.prompts_of(w.authority)
+    story.set_prompt_hidden(same[1], True)
+    other = story.prompts_of(w.other_authority)
+    scene.ids.update(
+        prompt_same=same[0].id, prompt_hidden_same=same[1].id, prompt_other=other[0].id
+    )
+
+
+def _build_exports(scene: Scene) -> None:
+    """Finished exports, asked for and built through the same service the pages use."""
+    from memorybox.exports import services as exports
+    from memorybox.exports.models import ExportKind
+
+    w, storage = scene.world, _storage(scene.app)
+    for name, user, child in (
+        ("own_export", w.young_person, w.child),
+        ("sw_export", w.social_worker, w.child),
+        ("other_child_export", w.other_young_person, w.other_child),
+    ):
+        export = exports.request(user, child, ExportKind.JSON)
+        exports.build(export.id, storage)
+        scene.ids[name] = export.id
+
+
 BUILDERS: dict[str, Callable[[Scene], None]] = {
     "item": _build_item_targets("item"),
     "fetch": _build_item_targets("fetch"),
@@ -1013,6 +1240,10 @@ BUILDERS: dict[str, Callable[[Scene], None]] = {
     "collection": _build_collections,
     "consent": _build_consents,
     "upload": _build_uploads,
+    "section": _build_sections,
+    "version": _build_versions,
+    "prompt": _build_prompts,
+    "export": _build_exports,
     "none": lambda scene: None,
 }
 
@@ -1087,6 +1318,11 @@ def _item_to_take_out(scene: Scene, actor: User | None, target: str) -> dict[str
     return {"item_id": str(scene.extra.get(f"{target}:item", MISSING_ID))}
 
 
+def _prompt_words(scene: Scene, actor: User | None, target: str) -> dict[str, Any]:
+    prefix = f"p{scene.ids.get(target, MISSING_ID)}"
+    return {f"{prefix}-title": "Pets I have loved", f"{prefix}-hint": "Who were they?"}
+
+
 def _settings(scene: Scene, actor: User | None, target: str) -> dict[str, Any]:
     return {"self_sharing_age": "12", "duty_email": "duty@example.org"}
 
@@ -1133,6 +1369,14 @@ POST_DATA: dict[str, Callable[[Scene, User | None, str], dict[str, Any] | Raw]] 
     "manage.settings": _settings,
     "manage.add_placement": _relationship("placement", Role.CARER),
     "manage.add_allocation": _relationship("allocation", Role.SOCIAL_WORKER),
+    "story.add_section": lambda scene, actor, target: {"title": "Football"},
+    "story.edit": lambda scene, actor, target: {"body": "What I wrote today."},
+    "story.draft": lambda scene, actor, target: {"body": "What I am writing now."},
+    "story.share": _share,
+    "manage.story_prompts": lambda scene, actor, target: {"title": "Pets", "hint": "Who?"},
+    "manage.rename_story_prompt": _prompt_words,
+    "manage.move_story_prompt": lambda scene, actor, target: {"direction": "down"},
+    "exports.create": lambda scene, actor, target: {"kind": "json"},
     "uploads.create": _tus_start,
     "uploads.append": _tus_part,
     "uploads.resume": lambda scene, actor, target: Raw(TUS),
@@ -1189,7 +1433,10 @@ def _url(endpoint: str, target: str, scene: Scene) -> str:
     if kind == "none":
         return url_for(endpoint)
     ident = MISSING_IDS.get(kind, MISSING_ID) if target == MISSING else scene.ids[target]
-    return url_for(endpoint, **{TARGET_ARG[kind]: ident})
+    args: dict[str, Any] = {TARGET_ARG[kind]: ident}
+    if kind == "version":
+        args["version_id"] = scene.extra.get(f"{target}:version", MISSING_ID)
+    return url_for(endpoint, **args)
 
 
 def _payload(
@@ -1970,4 +2217,190 @@ def test_add_refuses_an_upload_that_is_not_yours(
     assert 400 <= missing.status_code < 500
     assert forged.status_code == missing.status_code, (
         f"someone else's upload answers {forged.status_code}, a missing one {missing.status_code}"
+    )
+
+
+# --- forged fields in the story forms ---------------------------------------------------
+
+
+def _story_rows() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every My Story table, and every consent."""
+    db.session.expire_all()
+    connection = db.session.connection()
+    return {
+        table.name: [
+            tuple(row) for row in connection.execute(select(table).order_by(*table.primary_key))
+        ]
+        for table in Base.metadata.sorted_tables
+        if table.name.startswith("story_") or table.name == Consent.__tablename__
+    }
+
+
+@pytest.mark.parametrize(
+    ("audience", "who"),
+    [
+        pytest.param("person", "unplaced_carer", id="person-unrelated-carer"),
+        pytest.param("person", "unallocated_social_worker", id="person-unrelated-sw"),
+        pytest.param("person", "other_young_person", id="person-another-child"),
+        pytest.param("person", "manager", id="person-own-manager"),
+        pytest.param("person", "other_manager", id="person-other-authority-manager"),
+        pytest.param("person", "other_authority_carer", id="person-other-authority-carer"),
+        pytest.param("person", "disabled_ended_carer", id="person-switched-off-carer"),
+        pytest.param("person", "missing", id="person-missing"),
+        pytest.param("person", "nobody", id="person-empty"),
+        pytest.param("everyone", "nobody", id="audience-everyone"),
+        pytest.param("manager", "nobody", id="audience-manager"),
+    ],
+)
+def test_share_section_refuses_a_person_outside_the_childs_life(
+    app: Flask, client: FlaskClient, world: World, audience: str, who: str
+) -> None:
+    """A section goes only to carers, the social worker, or one person from the child's life."""
+    people: dict[str, Callable[[], User]] = {
+        "other_authority_carer": lambda: factories.user(app, world.other_authority, Role.CARER),
+        "disabled_ended_carer": lambda: _switched_off(world.ended_carer),
+    }
+    person_id = {"nobody": "", "missing": str(MISSING_ID)}.get(who, "")
+    if not person_id and who != "nobody":
+        person_id = str((people[who]() if who in people else getattr(world, who)).id)
+    section = _section(world.child, "About me", "I like football.")
+    before = _story_rows()
+    factories.login_as(client, world.young_person)
+    response = client.post(
+        f"/story/{section.id}/share",
+        data={"audience": audience, "person_id": person_id, "ends_on": "", "childs_wishes": ""},
+    )
+    assert response.status_code == 400
+    assert "Traceback" not in response.text
+    assert _consent_rows() == []
+    assert _story_rows() == before
+
+
+def test_share_section_ignores_forged_section_child_and_decider(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    """The consent is for the section in the URL, of its child, decided by whoever is signed
+    in, live, whatever other ids the form carries."""
+    mine = _section(world.child, "About me", "I like football.")
+    theirs = _section(world.other_child, "Blake's part", "Blake's words.")
+    elsewhere = factories.item(app, world.other_child, world.other_young_person)
+    factories.login_as(client, world.young_person)
+    response = client.post(
+        f"/story/{mine.id}/share",
+        data={
+            "audience": "social_worker",
+            "person_id": "",
+            "ends_on": "",
+            "childs_wishes": "",
+            "story_section_id": str(theirs.id),
+            "section_id": str(theirs.id),
+            "child_id": str(world.other_child.id),
+            "item_id": str(elsewhere.id),
+            "decided_by_id": str(world.manager.id),
+            "basis": Basis.ON_BEHALF.value,
+            "revoked_at": "2020-01-01T00:00:00",
+        },
+    )
+    assert response.status_code == 302
+    (consent,) = db.session.scalars(select(Consent)).all()
+    assert consent.story_section_id == mine.id
+    assert consent.child_id == world.child.id
+    assert (consent.item_id, consent.collection_id) == (None, None)
+    assert consent.audience is Audience.SOCIAL_WORKER and consent.person_id is None
+    assert consent.decided_by_id == world.young_person.id
+    assert consent.basis is Basis.OWN_DECISION
+    assert consent.revoked_at is None
+
+
+@pytest.mark.parametrize(
+    "whose", ["other_child", "other_authority_child", "own_other_section", "missing"]
+)
+def test_restore_refuses_a_version_of_another_section(
+    client: FlaskClient, world: World, whose: str
+) -> None:
+    """The version id beside the child's own section names another section's version (or
+    none): 404, the same answer as a missing version, and nothing changes."""
+    mine = _section(world.child, "About me", "My first words.", "My newer words.")
+    version_id = {
+        "other_child": lambda: _first_version(
+            _section(world.other_child, "Blake's part", "Blake's secret words.")
+        ),
+        "other_authority_child": lambda: _first_version(
+            _section(world.other_authority_child, "Drew's part", "Drew's secret words.")
+        ),
+        "own_other_section": lambda: _first_version(
+            _section(world.child, "School", "Words from another part.")
+        ),
+        "missing": lambda: MISSING_ID,
+    }[whose]()
+    before = _story_rows()
+    factories.login_as(client, world.young_person)
+    response = client.post(f"/story/{mine.id}/versions/{version_id}/restore")
+    missing = client.post(f"/story/{mine.id}/versions/{MISSING_ID}/restore")
+    assert response.status_code == 404
+    assert _normalised(response.data) == _normalised(missing.data)
+    assert _story_rows() == before
+    db.session.expire_all()
+    section = db.session.get(StorySection, mine.id)
+    assert section is not None and section.latest is not None
+    assert section.latest.body == "My newer words."
+
+
+def test_add_section_ignores_a_forged_child(client: FlaskClient, world: World) -> None:
+    """The new section is the URL's child's, whatever child (or prompt) the form names."""
+    other_prompt = story.prompts_of(world.other_authority)[0]
+    factories.login_as(client, world.young_person)
+    response = client.post(
+        f"/children/{world.child.id}/story/sections",
+        data={
+            "title": "Football",
+            "child_id": str(world.other_child.id),
+            "prompt_id": str(other_prompt.id),
+            "own_title": "Not this",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    (section,) = db.session.scalars(select(StorySection)).all()
+    assert section.child_id == world.child.id
+    assert (section.own_title, section.prompt_id) == ("Football", None)
+    assert section.versions == []
+
+
+def test_edit_section_refuses_another_childs_item_and_ignores_forged_fields(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    """Things from another child's box can't go with a section; forged version fields are
+    ignored: the new version is the next one of the URL's section, by whoever is signed in."""
+    mine = _section(world.child, "About me", "My first words.")
+    theirs = factories.item(app, world.other_child, world.other_young_person)
+    before = _story_rows()
+    factories.login_as(client, world.young_person)
+    refused = client.post(f"/story/{mine.id}", data={"body": "New words", "items": [theirs.id]})
+    assert refused.status_code == 400
+    assert _story_rows() == before
+    blake = _section(world.other_child, "Blake's part", "Blake's words.")
+    response = client.post(
+        f"/story/{mine.id}",
+        data={
+            "body": "New words",
+            "section_id": str(blake.id),
+            "number": "99",
+            "created_by_id": str(world.other_young_person.id),
+            "restored_from": "1",
+            "source": "voice",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    versions = db.session.scalars(
+        select(SectionVersion).order_by(SectionVersion.section_id, SectionVersion.number)
+    ).all()
+    new = [v for v in versions if v.body == "New words"]
+    assert len(new) == 1
+    assert (new[0].section_id, new[0].number) == (mine.id, 2)
+    assert (new[0].created_by_id, new[0].restored_from, new[0].source) == (
+        world.young_person.id,
+        None,
+        "typed",
     )
