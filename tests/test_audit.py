@@ -59,3 +59,24 @@ def test_the_childs_trail_lists_newest_first(app, client, world):
     client.get(f"/items/{it.id}/download")
     trail = events_for_child(world.child.id)
     assert [e.action for e in trail] == ["item:download", "item:view"]
+
+
+def test_a_refused_upload_is_recorded_without_its_token(app, client, world):
+    """Upload ids are random tokens, not row numbers: the denial is still recorded."""
+    from memorybox.memories import uploads
+
+    session = uploads.start(
+        user=world.young_person,
+        child=world.child,
+        length=10,
+        filename="a.jpg",
+        storage=app.extensions["memorybox.storage"],
+        max_bytes=100,
+    )
+    login_as(client, world.other_young_person)
+    assert (
+        client.head(f"/uploads/{session.id}", headers={"Tus-Resumable": "1.0.0"}).status_code == 404
+    )
+    denied = _events("denied")
+    assert len(denied) == 1 and denied[0].target_type == "uploadsession"
+    assert denied[0].target_id is None and denied[0].child_id == world.child.id

@@ -23,7 +23,10 @@ def _describe(target: Any) -> tuple[str, int | None, int | None, int | None]:
     if isinstance(target, Child):
         return "child", target.id, target.id, None
     child_id = getattr(target, "child_id", None)
-    return type(target).__name__.lower(), getattr(target, "id", None), child_id, None
+    target_id = getattr(target, "id", None)
+    if not isinstance(target_id, int):  # e.g. an upload's random token: not a row number
+        target_id = None
+    return type(target).__name__.lower(), target_id, child_id, None
 
 
 def record(actor: User | None, action: str, target: Any, outcome: str = "allowed") -> AuditEvent:
