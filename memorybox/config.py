@@ -58,7 +58,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAX_UPLOAD_BYTES": max_upload_mb * 1024 * 1024,
         # Resumable uploads arrive in parts, so the whole file may be much bigger.
         "MAX_RESUMABLE_BYTES": _int("MEMORYBOX_MAX_FILE_MB", 4096) * 1024 * 1024,
-        "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+        # Text fields only (files stream to disk); Werkzeug reads the body in 64 KiB
+        # chunks, so anything smaller refuses every real upload.
+        "MAX_FORM_MEMORY_SIZE": 500_000,
         "SESSION_COOKIE_SECURE": _bool(os.environ.get("SESSION_COOKIE_SECURE"), production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

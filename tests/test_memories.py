@@ -395,3 +395,45 @@ def test_a_missing_stored_file_is_a_friendly_error(app, client, world):
     response = client.get(f"/items/{it.id}/download")
     assert response.status_code == 503
     assert b"try again" in response.data
+
+
+def test_a_real_browser_style_upload_over_http_works(app, world, tmp_path):
+    """Through a real HTTP server, as a browser without scripts sends it (multipart with a
+    file name), a photo of a few megabytes is accepted: the form limits must not refuse it."""
+    import os
+    import threading
+
+    import requests
+    from PIL import Image
+    from werkzeug.serving import make_server
+
+    photo = io.BytesIO()
+    Image.frombytes("RGB", (1600, 1200), os.urandom(1600 * 1200 * 3)).save(photo, "JPEG")
+    assert len(photo.getvalue()) > 1_000_000
+    email, child_id = world.young_person.email, world.child.id
+    db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        browser = requests.Session()
+        signed_in = browser.post(
+            f"{base}/login",
+            data={"email": email, "password": factories.PASSWORD},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert signed_in.status_code == 302
+        response = browser.post(
+            f"{base}/children/{child_id}/add",
+            files={"file": ("photo.jpg", photo.getvalue(), "image/jpeg")},
+            data={"title": "Big photo"},
+            allow_redirects=False,
+            timeout=60,
+        )
+        assert response.status_code == 302, response.text[:500]
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()

@@ -1,0 +1,239 @@
+"""Run every benchmark and rewrite ``docs/benchmarks.md``.
+
+Run: ``cd /work/main && .venv/bin/python -m benchmarks.run_all`` (``--only NAME`` for some).
+Every ``benchmarks/<name>.py`` not starting with ``_`` is a benchmark (see ``ORDER``).
+
+Each benchmark runs in its own process (``python -m benchmarks.<name> --json ...``) so
+none inherits another's warm caches or threads; each measures its own baseline in the same
+run on this machine. Never run from CI or pytest: the numbers only mean something on a
+machine that is otherwise quiet, and a run takes several minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks._common import ROOT, machine
+
+# The order of the table; any other ``benchmarks/<name>.py`` (not starting with ``_``) runs
+# after these. Each must accept ``--json PATH`` and write one result object or a list of them
+# (keys: name, title, ours, baseline, ratio, target, passed; optional unit, ratio_meaning,
+# notes).
+ORDER = ("bench_upload", "photo_renditions", "video_transcode", "upload_to_thumbnail")
+DOC = ROOT / "docs" / "benchmarks.md"
+
+
+def discover() -> list[str]:
+    found = {
+        p.stem
+        for p in (ROOT / "benchmarks").glob("*.py")
+        if not p.stem.startswith("_") and p.stem != "run_all"
+    }
+    return [n for n in ORDER if n in found] + sorted(found - set(ORDER))
+
+
+def _load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def _text(value: Any, unit: str) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:g} {unit}".strip()
+    return str(value)
+
+
+def run_one(name: str, folder: Path) -> list[dict[str, Any]]:
+    """Run ``benchmarks.<name>`` in its own process; its rows, normalised."""
+    out = folder / f"{name}.json"
+    started = time.monotonic()
+    load_before = _load()
+    print(f"\n### {name} (load average {load_before})", flush=True)
+    done = subprocess.run(  # noqa: S603 - our own module
+        [sys.executable, "-m", f"benchmarks.{name}", "--json", str(out)],
+        cwd=ROOT,
+        check=False,
+    )
+    seconds = time.monotonic() - started
+    if not out.is_file():
+        return [{"name": name, "error": f"exited with code {done.returncode}, no result"}]
+    loaded = json.loads(out.read_text())
+    rows: list[dict[str, Any]] = loaded if isinstance(loaded, list) else [loaded]
+    for row in rows:
+        unit = str(row.get("unit", ""))
+        row["module"] = name
+        row["ours"] = _text(row.get("ours"), unit)
+        row["baseline"] = _text(row.get("baseline"), unit)
+        row.setdefault("ratio_meaning", "")
+        row.setdefault("notes", [])
+        row["seconds"] = seconds
+        row["load_before"] = load_before
+    return rows
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render(results: list[dict[str, Any]], facts: dict[str, str], when: str) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `benchmarks/run_all.py`; do not edit by hand. Each benchmark measures its",
+        "baseline in the same run on the same machine and reports a ratio against it. Run them",
+        "with `.venv/bin/python -m benchmarks.run_all` (several minutes) or one at a time with",
+        "`.venv/bin/python -m benchmarks.<name>`; they need the `bench` extra",
+        "(`.venv/bin/pip install -e '.[bench]'`: pyvips and its bundled libvips). They are never",
+        "run from CI or pytest.",
+        "",
+        f"- Date: {when}",
+        f"- Machine: `{facts['uname']}`",
+        f"- CPU: {facts['cpu']}, {facts['cores']} cores; Python {facts['python']}",
+        f"- Load average (1, 5, 15 min) before the run: {facts['load_before']}; after: "
+        f"{facts['load_after']}.",
+        "  Numbers taken while other work runs on the machine are noisy; both sides of every",
+        "  ratio are measured interleaved, so such noise falls on both.",
+        "",
+        "| Benchmark | Our result | Baseline | Ratio | Target | Pass/fail |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r['name']} | {r['error']} | | | | ERROR |")
+            continue
+        verdict = "PASS" if r["passed"] else "FAIL"
+        meaning = f" ({_cell(r['ratio_meaning'])})" if r["ratio_meaning"] else ""
+        lines.append(
+            f"| {_cell(r['title'])} | {_cell(r['ours'])} | {_cell(r['baseline'])} | "
+            f"{float(r['ratio']):.2f}{meaning} | {_cell(r['target'])} | **{verdict}** |"
+        )
+    lines += ["", "## Details", ""]
+    for r in results:
+        if "error" in r:
+            continue
+        lines.append(f"### {r['title']}")
+        lines.append("")
+        lines.append(
+            f"`python -m benchmarks.{r['module']}`, {r['seconds']:.0f} s including making its "
+            f"inputs; load average before it: {r['load_before']}."
+        )
+        lines.append("")
+        lines += [f"- {note}" for note in r["notes"]]
+        lines.append("")
+    lines += EXPLANATION
+    return "\n".join(lines) + "\n"
+
+
+EXPLANATION = [
+    "## What each benchmark compares",
+    "",
+    "Each module's docstring says exactly what it runs; in short (for (a), see",
+    "`benchmarks/bench_upload.py`):",
+    "",
+    "**(b) photo_renditions.** Four different 4000x3000 JPEGs (quality 90, gradients, soft",
+    "shapes, texture and grain, about 3.6 MB each, one with EXIF orientation 6). *Ours*:",
+    "`memorybox.media.images.make_renditions` as the pipeline calls it, in its isolated child",
+    "process (prlimit memory cap, 10 s limit, explicit JPEG decoder, bomb checks), making the",
+    "1600 and 320 px WebP renditions (Q 80, method 4, orientation applied, ICC only).",
+    "*Baseline*: `pyvips.Image.thumbnail(file, size, height=size, size='down')` then",
+    "`webpsave(Q=80, effort=4, keep=ICC)` for the same two sizes from the same files, in",
+    "process, with libvips' own threads and its operation cache off. Same output sizes",
+    "(checked), format, quality and effort. Ratio = our renditions/s over pyvips'.",
+    "",
+    "**(c) video_transcode.** A 10 s 1080p30 H.264 + AAC phone-like MP4 made from",
+    "`testsrc2` and `sine`. *Ours*: `memorybox.media.av.transcode_video` (ffprobe, the",
+    "hardened ffmpeg transcode to 720p H.264/AAC `+faststart`, ffprobe of the result, a",
+    "second ffmpeg for the poster JPEG). *Baseline*: one plain ffmpeg command with the same",
+    "binary and encoder settings producing the same MP4 and a poster from the same decode",
+    "(`split`, `trim` to the frame at 1 s). Ratio = our wall time over the bare command's.",
+    "",
+    "**(d) upload_to_thumbnail.** A real gunicorn and a real `huey_consumer`, both started",
+    "from the `Procfile`'s own lines, on a temporary instance with the SQLite database,",
+    "local storage and the SQLite queue; the demo young person signs in and uploads 20",
+    "12 MP photos one at a time the way the add page does (tus, then the form), waiting",
+    "0.25 / 1 / 2 / 4 s before each (an idle consumer polls less often). Timed from the",
+    "upload's 201 to the first 200 from `/items/<id>/thumbnail` (polled every 25 ms).",
+    "Baseline: `pipeline.process` on the same photos called directly (the worker's media work",
+    "without queue, storage, database or HTTP). Ratio = end-to-end p50 over that.",
+    "",
+    "## Where the time goes (measured by hand on 2026-11-25, same machine, under load)",
+    "",
+    "- (b) The renditions themselves are faster than pyvips: the same work in-process takes",
+    "  about 245-260 ms per photo against pyvips' 295-305 ms (one decode at half scale for both",
+    "  sizes, 43 ms; Lanczos to 1600 px, 35-45 ms; the 1600 px WebP encode, about 175 ms and",
+    "  the long pole; the 320 px size made and encoded on the other core meanwhile). What",
+    "  puts us behind is the isolated child process each job runs in, about 100 ms: 17 ms to",
+    "  exec prlimit and start Python (the editable install's import hook included), 45 ms of",
+    "  imports (Pillow and its plugins, `memorybox.media.metadata` and `pdf`, ffmpeg-python),",
+    "  about 20 ms of first-run costs inside the job and 15 ms of interpreter shutdown. Before",
+    "  the change to `images.py` the child took about 20 ms longer (Pillow's `init()`, the",
+    "  pillow-heif import, the 320 px size made after the 1600 px encode). Closing the rest",
+    "  needs changes outside `images.py` (e.g. a pre-started process that forks a fresh,",
+    "  rlimited child per job, in `media/tools.py` / `media/_child.py`), not a weaker sandbox.",
+    "- (d) A run with Huey's default consumer flags gave p50 1.00 s, p95 1.95 s (the",
+    "  longer the idle gap before an upload, the longer the photo waited to be picked up);",
+    "  reproduce with `python -m benchmarks.upload_to_thumbnail --worker-args",
+    "  '--workers 2 --worker-type thread'`. The rest is the work itself: the worker's",
+    "  `pipeline.process` for a photo (clean the original with two full-size decode checks,",
+    "  then the renditions, in one child) is about 0.5 s of the 0.6-0.7 s.",
+    "- (d) `--via form` (the add page without scripts: the file inside the form) is not",
+    "  measured because it fails: the app answers 413 to a 3.6 MB photo. Werkzeug 3.1.9 checks",
+    "  each 64 KiB read of a multipart body, plus what it still holds, against",
+    "  `MAX_FORM_MEMORY_SIZE`, which the app sets to exactly 64 KiB, file parts included.",
+    "",
+    "## Changes made for these targets",
+    "",
+    "- `memorybox/media/images.py` (speed only; output byte-identical, every check kept):",
+    "  the child process no longer runs Pillow's `Image.init()` (which imports every Pillow",
+    "  plugin) because the JPEG, PNG, GIF and WebP plugins are imported by name;",
+    "  pillow-heif is imported and registered (same options) only when a HEIF is opened; and",
+    "  the WebP encodes run on a two-thread pool (Pillow releases the GIL inside libwebp), so",
+    "  the 320 px rendition is made while the 1600 px one is still encoding. Still one decode",
+    "  at reduced scale (`draft`), one child process, the same bomb limits, explicit formats,",
+    "  memory and time limits.",
+    "- `Procfile` and the `Makefile`'s `run` and `worker` targets: the consumer now runs with",
+    "  `--delay 0.05 --max-delay 0.2`. Huey's defaults (`-d 0.1 -m 10 -b 1.15`) let an idle",
+    "  consumer back off to polling the SQLite queue only every 10 s, so a photo uploaded",
+    "  after a quiet minute waited up to 10 s before the worker even looked at it. An empty",
+    "  poll is one `select 1 ... limit 1` on a WAL database (no write lock), so checking",
+    "  5-20 times a second per worker thread costs next to nothing. With Redis (`REDIS_URL`)",
+    "  the consumer blocks on the list instead and these flags do not matter.",
+]
+
+
+def main() -> None:
+    available = discover()
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run_all")
+    parser.add_argument("--only", action="append", choices=available, help="run just this one")
+    parser.add_argument("--no-write", action="store_true", help="do not rewrite the docs page")
+    args = parser.parse_args()
+    names = args.only or available
+    facts = machine()
+    facts["load_before"] = _load()
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    with tempfile.TemporaryDirectory(prefix="bench-results-") as tmp:
+        results = [row for name in names for row in run_one(name, Path(tmp))]
+    facts["load_after"] = _load()
+    page = render(results, facts, when)
+    print("\n" + page)
+    if not args.no_write:
+        DOC.parent.mkdir(exist_ok=True)
+        DOC.write_text(page)
+        print(f"wrote {DOC.relative_to(ROOT)}")
+    sys.exit(0 if all(r.get("passed") for r in results) else 1)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()
