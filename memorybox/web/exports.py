@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from werkzeug.wrappers import Response
 
 from memorybox.audit import service as audit
 from memorybox.children.models import Child
@@ -14,9 +11,8 @@ from memorybox.db import db
 from memorybox.exports import services as exports
 from memorybox.exports.models import Export, ExportKind, ExportState
 from memorybox.policy import Action
-from memorybox.storage import RangeNotSatisfiable, StorageError
-from memorybox.web.access import load, require, signed_in_actor, signed_in_only, storage
-from memorybox.web.errors import render_error
+from memorybox.web.access import load, require, signed_in_actor, signed_in_only
+from memorybox.web.serving import send_stored
 
 bp = Blueprint("exports", __name__)
 
@@ -92,52 +88,6 @@ def download(export_id: int) -> ResponseReturnValue:
         abort(404)
     audit.record(signed_in_actor(), Action.EXPORT_DOWNLOAD.value, export)
     db.session.commit()
-    return _send(export.storage_key, export.kind.content_type, export.size, _filename(export))
-
-
-def _send(key: str, content_type: str, size: int, name: str) -> ResponseReturnValue:
-    """A signed URL where storage offers one (S3), else streamed from here with Range."""
-    disposition = f'attachment; filename="{name}"'
-    try:
-        url = storage().presigned_url(
-            key, expires_in=60, content_type=content_type, disposition=disposition
-        )
-    except StorageError:
-        return _unavailable()
-    if url:
-        response = redirect(url, code=303)
-        response.headers["Cache-Control"] = "no-store"
-        return response
-    status, start, end = 200, 0, size - 1
-    if request.range is not None and size > 0:
-        span = request.range.range_for_length(size)
-        if span is None:
-            response = Response(status=416)
-            response.headers["Content-Range"] = f"bytes */{size}"
-            return response
-        start, end, status = span[0], span[1] - 1, 206
-    try:
-        chunks = (
-            storage().get_range(key, start, end) if status == 206 else storage().iter_bytes(key)
-        )
-        first = next(chunks, b"")
-    except (FileNotFoundError, StorageError, RangeNotSatisfiable):
-        return _unavailable()
-
-    def body() -> Iterator[bytes]:
-        yield first
-        yield from chunks
-
-    response = Response(body(), status=status, mimetype=content_type)
-    response.headers["Content-Length"] = str(end - start + 1 if size else 0)
-    response.headers["Accept-Ranges"] = "bytes"
-    if status == 206:
-        response.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    response.headers["Content-Disposition"] = disposition
-    response.headers["Cache-Control"] = "no-store, private"
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
-
-
-def _unavailable() -> ResponseReturnValue:
-    return render_error(503, "We can't open that just now", "Please try again in a few minutes.")
+    return send_stored(
+        export.storage_key, export.kind.content_type, export.size, _filename(export), True
+    )

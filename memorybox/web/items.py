@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
@@ -14,12 +12,11 @@ from memorybox.memories import services as memories
 from memorybox.memories.models import ItemKind, MemoryItem, Processing
 from memorybox.policy import Action
 from memorybox.sharing import services as sharing
-from memorybox.storage import RangeNotSatisfiable, StorageError
 from memorybox.web import alerts
 from memorybox.web.access import actor, can, load, signed_in_actor, signed_in_only, storage
-from memorybox.web.errors import render_error
 from memorybox.web.forms import CommentForm, ItemDetailsForm
 from memorybox.web.people import describe
+from memorybox.web.serving import send_stored
 from memorybox.web.sharing import describe_audience, viewers_of
 
 bp = Blueprint("items", __name__, url_prefix="/items/<int:item_id>")
@@ -141,56 +138,7 @@ def _send(
     attachment: bool,
     suffix: str,
 ) -> ResponseReturnValue:
-    """Serve one stored object: redirect to a short-lived signed URL where the storage
-    offers one (S3), else stream it from here with HTTP Range support (local disk)."""
-    disposition_type = "attachment" if attachment else "inline"
-    name = memories.download_name(item, suffix)
-    disposition = f'{disposition_type}; filename="{name}"'
-    try:
-        url = storage().presigned_url(
-            key, expires_in=60, content_type=content_type, disposition=disposition
-        )
-    except StorageError:
-        return _unavailable()
-    if url:
-        response = redirect(url, code=303)
-        response.headers["Cache-Control"] = "no-store"
-        return response
-    byte_range = request.range
-    status = 200
-    start, end = 0, size - 1
-    if byte_range is not None and size > 0:
-        span = byte_range.range_for_length(size)
-        if span is None:
-            response = Response(status=416)
-            response.headers["Content-Range"] = f"bytes */{size}"
-            return response
-        start, end, status = span[0], span[1] - 1, 206
-    try:
-        chunks = (
-            storage().get_range(key, start, end) if status == 206 else storage().iter_bytes(key)
-        )
-        first = next(chunks, b"")
-    except (FileNotFoundError, StorageError, RangeNotSatisfiable):
-        return _unavailable()
-
-    def body() -> Iterator[bytes]:
-        yield first
-        yield from chunks
-
-    response = Response(body(), status=status, mimetype=content_type)
-    response.headers["Content-Length"] = str(end - start + 1 if size else 0)
-    response.headers["Accept-Ranges"] = "bytes"
-    if status == 206:
-        response.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
-    response.headers["Content-Disposition"] = disposition
-    response.headers["Cache-Control"] = "no-store, private"
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
-
-
-def _unavailable() -> ResponseReturnValue:
-    return render_error(503, "We can't open that just now", "Please try again in a few minutes.")
+    return send_stored(key, content_type, size, memories.download_name(item, suffix), attachment)
 
 
 def _ready(item_id: int) -> MemoryItem:
