@@ -7,42 +7,26 @@ import re
 from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from PIL import Image
 from playwright.sync_api import Dialog, Locator, Page, expect
 
-from tests.browser.conftest import Cast, Person, Problems
+from tests.browser.conftest import (
+    Cast,
+    Problems,
+    assert_accessible,
+    heading,
+    nav,
+    notice,
+    on_small_phone,
+    sign_in,
+    sign_out,
+)
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-AXE = Axe()
-SMALL_PHONE = {"width": 360, "height": 740}
-LAPTOP = {"width": 1024, "height": 800}
-
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def assert_accessible(page: Page, what: str) -> None:
-    """axe finds nothing wrong with the page as it is now."""
-    results = AXE.run(page)
-    assert results.violations_count == 0, (
-        f"axe on {what} ({page.url}):\n{results.generate_report()}"
-    )
-
-
-def assert_no_sideways_scroll(page: Page, what: str) -> None:
-    widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert widths[0] <= widths[1], f"{what} scrolls sideways at {widths[1]}px: {widths[0]}px wide"
-
-
-def on_small_phone(page: Page, what: str, width: int = SMALL_PHONE["width"]) -> None:
-    page.set_viewport_size({"width": width, "height": SMALL_PHONE["height"]})
-    try:
-        assert_no_sideways_scroll(page, what)
-    finally:
-        page.set_viewport_size(LAPTOP)
 
 
 def assert_image_loaded(page: Page, image: Locator) -> None:
@@ -52,32 +36,6 @@ def assert_image_loaded(page: Page, image: Locator) -> None:
     page.wait_for_function("img => img.complete", arg=image.element_handle())
     width = image.evaluate("img => img.naturalWidth")
     assert width > 0, f"image did not load: {image.get_attribute('src')}"
-
-
-def heading(page: Page, text: str) -> Locator:
-    return page.get_by_role("heading", level=1, name=text)
-
-
-def nav(page: Page, name: str) -> Locator:
-    return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
-
-
-def notice(page: Page) -> Locator:
-    return page.get_by_role("status")
-
-
-def sign_in(page: Page, person: Person) -> None:
-    page.goto("/login")
-    page.get_by_label("Email address").press_sequentially(person.email)
-    page.get_by_label("Password", exact=True).press_sequentially(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).not_to_have_url(re.compile(r"/login$"))
-
-
-def sign_out(page: Page) -> None:
-    page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(re.compile(r"/login$"))
-    expect(notice(page)).to_contain_text("You have signed out")
 
 
 def write_jpeg(path: Path, colour: str, size: tuple[int, int] = (640, 480)) -> Path:
