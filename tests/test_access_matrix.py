@@ -101,7 +101,8 @@ from memorybox.notifications.models import HelpRequest
 from memorybox.sharing.models import Audience, Basis, Collection, CollectionItem, Consent
 from memorybox.storage import new_key
 from memorybox.story import services as story
-from memorybox.story.models import SectionVersion, StorySection
+from memorybox.story import transcribe
+from memorybox.story.models import SectionVersion, StorySection, Transcript, TranscriptState
 from tests import factories
 from tests.factories import World
 
@@ -300,6 +301,24 @@ VERSION_TARGETS = (
     "version_missing",  # world.child's section, a version id that is not there
     MISSING,  # a section that is not there
 )
+#: a voice note in a section (turning it into words): the section in the URL, an item beside it
+VOICE_TARGETS = (
+    "own_voice_note",  # world.child's section and the voice note attached to it
+    "voice_note_of_other_section",  # world.child's section, a voice note of another of theirs
+    "voice_note_photo",  # world.child's section and a photo attached to it (not a voice note)
+    "other_child_voice_note",  # world.other_child's section and their voice note
+    "voice_note_missing",  # world.child's section, an item id that is not there
+    MISSING,  # a section that is not there
+)
+#: words heard in a voice note, waiting for the child to check them
+TRANSCRIPT_TARGETS = (
+    "own_transcript",  # world.child's, ready to check
+    "own_transcript_used",  # world.child's, already saved into a version
+    "transcript_of_other_section",  # world.child's section, another section's transcript
+    "other_child_transcript",  # world.other_child's, ready to check
+    "transcript_missing",  # world.child's section, a transcript id that is not there
+    MISSING,
+)
 #: story prompts: each authority's own (seeded defaults)
 PROMPT_TARGETS = ("prompt_same", "prompt_hidden_same", "prompt_other", MISSING)
 
@@ -326,6 +345,8 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "upload": UPLOAD_TARGETS,
     "section": SECTION_TARGETS,
     "version": VERSION_TARGETS,
+    "voice": VOICE_TARGETS,
+    "transcript": TRANSCRIPT_TARGETS,
     "prompt": PROMPT_TARGETS,
     "export": EXPORT_TARGETS,
 }
@@ -344,6 +365,8 @@ TARGET_ARG = {
     "upload": "upload_id",
     "section": "section_id",
     "version": "section_id",  # and version_id, from Scene.extra["<target>:version"]
+    "voice": "section_id",  # and item_id, from Scene.extra["<target>:item"]
+    "transcript": "section_id",  # and transcript_id, from Scene.extra["<target>:transcript"]
     "prompt": "prompt_id",
     "export": "export_id",
 }
@@ -622,6 +645,36 @@ MATRIX.update(
             },
         },
         "story.share": {"target": "section", "GET": SECTION_SHARERS, "POST": SECTION_SHARERS},
+        # Voice notes and their words: the child's own, like writing.
+        "story.voice_note": {
+            "target": "section",
+            "GET": SECTION_WRITERS,
+            "POST": SECTION_WRITERS,
+        },
+        "story.ask_words": {
+            "target": "voice",
+            "POST": {
+                "young_person": {"own_voice_note"},
+                "other_young_person": {"other_child_voice_note"},
+            },
+        },
+        **{
+            endpoint: {
+                "target": "transcript",
+                **{
+                    method: {
+                        "young_person": {"own_transcript"},
+                        "other_young_person": {"other_child_transcript"},
+                    }
+                    for method in methods
+                },
+            }
+            for endpoint, methods in (
+                ("story.words", ("GET", "POST")),
+                ("story.words_status", ("GET",)),
+                ("story.discard_words", ("POST",)),
+            )
+        },
         # "Before you ask me again": whoever may see what the child shares with them.
         "story.shared_story": {"target": "child", "GET": MATRIX["shared.child"]["GET"]},
         "story.read": {"target": "section", "GET": SECTION_READERS},
@@ -1203,6 +1256,93 @@ def _build_versions(scene: Scene) -> None:
         scene.extra[f"{name}:version"] = version_id
 
 
+def _voice_note(scene: Scene, child: Child, section: StorySection) -> MemoryItem:
+    """A real (processed) sound clip in the child's box, attached to ``section``."""
+    storage = scene.app.extensions["memorybox.storage"]
+    note = memories.add_item(
+        actor=child_user(child),
+        child=child,
+        stream=io.BytesIO(factories.wav_bytes(8000)),
+        filename="voice.wav",
+        details=memories.ItemDetails(f"Voice note {section.id}", "", None),
+        storage=storage,
+        max_bytes=scene.app.config["MAX_UPLOAD_BYTES"],
+    )
+    processing.process(note.id, storage)
+    latest = section.versions[-1] if section.versions else None
+    version = SectionVersion(
+        section_id=section.id,
+        number=(latest.number + 1) if latest else 1,
+        body=latest.body if latest else "",
+        source="voice-note",
+        created_by_id=child_user(child).id,
+        created_at=clock.now(),
+    )
+    version.items = [note]
+    db.session.add(version)
+    db.session.commit()
+    db.session.refresh(section)
+    return note
+
+
+def _build_voice(scene: Scene) -> None:
+    w = scene.world
+    own = _section(w.child, "About me", "My words.")
+    note = _voice_note(scene, w.child, own)
+    elsewhere = _section(w.child, "School", "My words.")
+    _voice_note(scene, w.child, _section(w.child, "Places", "My words."))
+    other_note = _voice_note(scene, w.child, _section(w.child, "Hopes", "My words."))
+    with_photo = _section(w.child, "People", "My words.")
+    photo = factories.item(scene.app, w.child, w.young_person, title="Photo")
+    version = with_photo.versions[-1]
+    version.items = [photo]
+    db.session.commit()
+    theirs = _section(w.other_child, "Blake's part", "Blake's words.")
+    their_note = _voice_note(scene, w.other_child, theirs)
+    for name, section, item_id in (
+        ("own_voice_note", own, note.id),
+        ("voice_note_of_other_section", elsewhere, other_note.id),
+        ("voice_note_photo", with_photo, photo.id),
+        ("other_child_voice_note", theirs, their_note.id),
+        ("voice_note_missing", _section(w.child, "Worries", "Words."), MISSING_ID),
+    ):
+        scene.ids[name] = section.id
+        scene.extra[f"{name}:item"] = item_id
+
+
+def _build_transcripts(scene: Scene) -> None:
+    w = scene.world
+
+    def transcript(child: Child, title: str, *, used: bool = False) -> tuple[StorySection, int]:
+        section = _section(child, title, "My words.")
+        note = _voice_note(scene, child, section)
+        made = Transcript(
+            section_id=section.id,
+            item_id=note.id,
+            requested_by_id=child_user(child).id,
+            state=TranscriptState.READY,
+            text="Words the computer heard.",
+            used_in_version_id=section.versions[-1].id if used else None,
+        )
+        db.session.add(made)
+        db.session.commit()
+        return section, made.id
+
+    own, own_id = transcript(w.child, "About me")
+    used, used_id = transcript(w.child, "School", used=True)
+    _, sibling_id = transcript(w.child, "Places")
+    theirs, their_id = transcript(w.other_child, "Blake's part")
+    for name, section, transcript_id in (
+        ("own_transcript", own, own_id),
+        ("own_transcript_used", used, used_id),
+        ("transcript_of_other_section", _section(w.child, "Hopes", "Words."), sibling_id),
+        ("other_child_transcript", theirs, their_id),
+        ("transcript_missing", _section(w.child, "Worries", "Words."), MISSING_ID),
+    ):
+        scene.ids[name] = section.id
+        scene.extra[f"{name}:transcript"] = transcript_id
+
+
 def _build_prompts(scene: Scene) -> None:
     w = scene.world
     same = story.prompts_of(w.authority)
@@ -1242,6 +1382,8 @@ BUILDERS: dict[str, Callable[[Scene], None]] = {
     "upload": _build_uploads,
     "section": _build_sections,
     "version": _build_versions,
+    "voice": _build_voice,
+    "transcript": _build_transcripts,
     "prompt": _build_prompts,
     "export": _build_exports,
     "none": lambda scene: None,
@@ -1373,6 +1515,8 @@ POST_DATA: dict[str, Callable[[Scene, User | None, str], dict[str, Any] | Raw]] 
     "story.edit": lambda scene, actor, target: {"body": "What I wrote today."},
     "story.draft": lambda scene, actor, target: {"body": "What I am writing now."},
     "story.share": _share,
+    "story.voice_note": _photo_upload,
+    "story.words": lambda scene, actor, target: {"words": "Words I checked."},
     "manage.story_prompts": lambda scene, actor, target: {"title": "Pets", "hint": "Who?"},
     "manage.rename_story_prompt": _prompt_words,
     "manage.move_story_prompt": lambda scene, actor, target: {"direction": "down"},
@@ -1436,6 +1580,10 @@ def _url(endpoint: str, target: str, scene: Scene) -> str:
     args: dict[str, Any] = {TARGET_ARG[kind]: ident}
     if kind == "version":
         args["version_id"] = scene.extra.get(f"{target}:version", MISSING_ID)
+    if kind == "voice":
+        args["item_id"] = scene.extra.get(f"{target}:item", MISSING_ID)
+    if kind == "transcript":
+        args["transcript_id"] = scene.extra.get(f"{target}:transcript", MISSING_ID)
     return url_for(endpoint, **args)
 
 
@@ -1488,6 +1636,17 @@ def _visitor(scene: Scene, state: str) -> Visitor:
 # --- the tests -------------------------------------------------------------------------
 
 _checked: dict[str, int] = {ALLOW: 0, DENY: 0, LOGIN: 0, REFUSED: 0, "groups": 0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _transcription_on() -> Iterator[None]:
+    """The voice-to-words pages exist only with the "transcribe" extra; the matrix checks
+    who may use them whether or not this machine has it (a job that runs without the model
+    ends "failed" with a reason, which is still an allowed request)."""
+    patch = pytest.MonkeyPatch()
+    patch.setattr(transcribe, "available", lambda: True)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -15,7 +15,7 @@ from memorybox.jobs.queue import huey
 
 log = logging.getLogger(__name__)
 
-__all__ = ["build_export", "huey", "process_item", "purge_expired_bin"]
+__all__ = ["build_export", "huey", "process_item", "purge_expired_bin", "transcribe_voice_note"]
 
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = (5, 30, 120, 600, 1800)  # seconds before attempts 2..6
@@ -82,12 +82,16 @@ def requeue_stalled() -> int:
     """Every 5 minutes: a worker killed mid-job leaves an item waiting or working; queue it
     again, so every job ends ready or failed-with-a-reason."""
     from memorybox.memories import processing
+    from memorybox.story import voice
 
     with _app_context():
         stalled = processing.stalled_items(STALLED_AFTER_MINUTES)
+        words = voice.stalled(STALLED_AFTER_MINUTES)
     for item_id in stalled:
         process_item(item_id)
-    return len(stalled)
+    for transcript_id in words:
+        transcribe_voice_note(transcript_id)
+    return len(stalled) + len(words)
 
 
 @huey.periodic_task(crontab(minute="41", hour="3"))
@@ -106,6 +110,23 @@ def build_export(export_id: int) -> str | None:
 
     with _app_context() as app:
         state = services.build(export_id, app.extensions["memorybox.storage"])
+    return state.value if state else None
+
+
+@huey.task()
+def transcribe_voice_note(transcript_id: int) -> str | None:
+    """Hear the words in a voice note (the "transcribe" extra), as a draft for the child.
+    Waits, a few seconds at a time, for a voice note that is still being processed."""
+    from memorybox.story import voice
+
+    with _app_context() as app:
+        try:
+            state = voice.run(transcript_id, app.extensions["memorybox.storage"])
+        except voice.NotReadyYet as exc:
+            if huey.immediate:
+                voice.give_up(transcript_id)
+                return None
+            raise RetryTask(delay=3) from exc
     return state.value if state else None
 
 

@@ -328,10 +328,13 @@ def delete_for_ever(item: MemoryItem, storage: Storage) -> None:
     (logged with its key, for clean-up), never a row without its file."""
     keys = [item.storage_key, *(r.storage_key for r in item.renditions)]
     from memorybox.sharing.models import CollectionItem, Consent
+    from memorybox.story.models import Transcript, version_items
 
-    # Gone for ever means gone: its album places, its shares and its comments go with it.
-    # (The audit trail keeps the item's id, so "who looked" still reads "something you
-    # deleted".)
+    # Gone for ever means gone: its album places, its shares, its comments, its place in
+    # story versions and any words heard in it go with it. (The audit trail keeps the item's
+    # id, so "who looked" still reads "something you deleted".)
+    db.session.execute(delete(Transcript).where(Transcript.item_id == item.id))
+    db.session.execute(delete(version_items).where(version_items.c.item_id == item.id))
     db.session.execute(delete(CollectionItem).where(CollectionItem.item_id == item.id))
     db.session.execute(delete(Consent).where(Consent.item_id == item.id))
     db.session.execute(delete(Comment).where(Comment.item_id == item.id))

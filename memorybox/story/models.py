@@ -2,13 +2,15 @@
 read receipts.
 
 Saved versions are never changed or deleted: restoring an old one makes a new version.
-A version holds typed text today; ``source`` is the seam for voice notes later (a version made
-from a recording would say ``"voice"`` and attach the recording as a memory item), so nothing
-here needs to change when transcription arrives.
+A version's ``source`` says where its words came from: ``"typed"``, ``"voice-note"`` (the
+child recorded a voice note, which the version attaches as a memory item) or ``"voice"`` (words
+made from a voice note by offline speech recognition, which the child checked before saving).
+A ``Transcript`` holds those draft words until the child keeps or drops them.
 """
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from memorybox import clock
 from memorybox.accounts.models import Authority, User
 from memorybox.children.models import Child
-from memorybox.db import Base, UTCDateTime
+from memorybox.db import Base, UTCDateTime, string_enum
 from memorybox.memories.models import MemoryItem
 
 TITLE_MAX = 80
@@ -133,3 +135,36 @@ class ReadReceipt(Base):
     section: Mapped[StorySection] = relationship()
     version: Mapped[SectionVersion] = relationship()
     reader: Mapped[User] = relationship()
+
+
+class TranscriptState(enum.StrEnum):
+    WAITING = "waiting"
+    WORKING = "working"
+    READY = "ready"  # draft words ready for the child to check
+    FAILED = "failed"
+
+
+class Transcript(Base):
+    """Draft words heard in a voice note, for the child to check. Never part of the story
+    until the child saves them (then ``used_in_version`` says where they went)."""
+
+    __tablename__ = "story_transcripts"
+    __table_args__ = (UniqueConstraint("section_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("story_sections.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("memory_items.id"))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[TranscriptState] = mapped_column(
+        string_enum(TranscriptState, "transcript_state"), default=TranscriptState.WAITING
+    )
+    text: Mapped[str] = mapped_column(Text(), default="")
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    used_in_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("story_versions.id"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    section: Mapped[StorySection] = relationship()
+    item: Mapped[MemoryItem] = relationship()

@@ -7,7 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import current_app, url_for
+from sqlalchemy import select
 
+from memorybox import policy
 from memorybox.accounts.models import Role, User
 from memorybox.children import relationships
 from memorybox.children import services as children
@@ -15,7 +17,11 @@ from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.notifications import service as notifications
 from memorybox.notifications.mail import Mailer
+from memorybox.notifications.models import Notification
+from memorybox.policy import Action
+from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience, Consent
+from memorybox.story.models import SectionVersion, StorySection
 
 
 def _mailer() -> Mailer:
@@ -76,6 +82,43 @@ def shared(consent: Consent) -> None:
         kind="shared",
         message=f"{child.display_name} has shared something new with you.",
         link=url_for("shared.child", child_id=child.id),
+        child=child,
+    )
+
+
+def _already_told(person: User, kind: str, child: Child) -> bool:
+    """An unread notice of the same kind about the same child is still waiting for them."""
+    query = select(Notification.id).where(
+        Notification.user_id == person.id,
+        Notification.kind == kind,
+        Notification.child_id == child.id,
+        Notification.read_at.is_(None),
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def section_changed(section: StorySection, version: SectionVersion | None) -> list[User]:
+    """Tell the people a section is shared with (who may read it today) that its words
+    changed. One unread notice per reader and child: saving five times in an evening sends
+    one. The notice never carries the section's title or words (emails leave the app)."""
+    if version is None or version.number == 1:
+        return []
+    before = next((v for v in section.versions if v.number == version.number - 1), None)
+    if before is not None and before.body == version.body:
+        return []  # only what goes with the words changed
+    child = section.child
+    readers = [
+        person
+        for consent in sharing.active_consents_for_section(section)
+        for person in audience_members(consent)
+        if policy.can(person, Action.SECTION_READ, section)
+        and not _already_told(person, "story_changed", child)
+    ]
+    return tell(
+        readers,
+        kind="story_changed",
+        message=f"{child.display_name} has changed part of their story that they share with you.",
+        link=url_for("story.shared_story", child_id=child.id),
         child=child,
     )
 

@@ -14,12 +14,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from memorybox.accounts.models import User
 from memorybox.children.models import Child
 from memorybox.jobs.tasks import process_item
 from memorybox.media.inspect import UnsupportedFile
 from memorybox.memories import services as memories
 from memorybox.memories import uploads
-from memorybox.memories.models import ItemStatus
+from memorybox.memories.models import ItemStatus, MemoryItem
 from memorybox.policy import Action
 from memorybox.storage import StorageError
 from memorybox.web.access import can, load, signed_in_actor, signed_in_only, storage
@@ -73,18 +74,18 @@ def _form_error(form: AddItemForm, child: Child, message: str, status: int) -> R
     return render_template("box/add.html", form=form, child=child), status
 
 
-@bp.route("/add", methods=["GET", "POST"])
-def add(child_id: int) -> ResponseReturnValue:
-    child = load(Child, child_id, Action.ITEM_ADD)
-    user = signed_in_actor()
-    form = AddItemForm()
-    if request.method == "GET":
-        return render_template("box/add.html", form=form, child=child)
-    if not form.validate():
-        if wants_json():
-            errors = [e for field in form for e in field.errors]
-            return jsonify(error=" ".join(errors)), 400
-        return render_template("box/add.html", form=form, child=child), 400
+class AddRefused(Exception):
+    """The file could not be added; ``message`` is for the person adding it."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def store_upload(form: AddItemForm, child: Child, user: User) -> MemoryItem:
+    """Store the file a valid add form brought (sent whole, or resumable parts finished
+    earlier) as a new item for ``child``. The caller queues its processing."""
     details = memories.ItemDetails(
         form.title.data or "", form.caption.data or "", form.memory_date.data
     )
@@ -98,30 +99,45 @@ def add(child_id: int) -> ResponseReturnValue:
                 or not can(Action.UPLOAD_USE, resumable)
             ):
                 # The same answer whether it is missing or someone else's.
-                return _form_error(
-                    form, child, "We lost track of that file. Please choose it again.", 400
-                )
-            item = memories.add_item_from_upload(
+                raise AddRefused("We lost track of that file. Please choose it again.", 400)
+            return memories.add_item_from_upload(
                 actor=user, upload=resumable, details=details, storage=storage()
             )
-        else:
-            item = memories.add_item(
-                actor=user,
-                child=child,
-                stream=form.file.data.stream,
-                filename=form.file.data.filename,
-                details=details,
-                storage=storage(),
-                max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
-            )
-    except UnsupportedFile as exc:
-        return _form_error(form, child, str(exc), 415)
-    except memories.TooLarge:
-        return _form_error(form, child, "That file is too big. Please choose a smaller one.", 413)
-    except StorageError:
-        return _form_error(
-            form, child, "We couldn't save that just now. Please try again in a minute.", 503
+        return memories.add_item(
+            actor=user,
+            child=child,
+            stream=form.file.data.stream,
+            filename=form.file.data.filename,
+            details=details,
+            storage=storage(),
+            max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
         )
+    except UnsupportedFile as exc:
+        raise AddRefused(str(exc), 415) from None
+    except memories.TooLarge:
+        raise AddRefused("That file is too big. Please choose a smaller one.", 413) from None
+    except StorageError:
+        raise AddRefused(
+            "We couldn't save that just now. Please try again in a minute.", 503
+        ) from None
+
+
+@bp.route("/add", methods=["GET", "POST"])
+def add(child_id: int) -> ResponseReturnValue:
+    child = load(Child, child_id, Action.ITEM_ADD)
+    user = signed_in_actor()
+    form = AddItemForm()
+    if request.method == "GET":
+        return render_template("box/add.html", form=form, child=child)
+    if not form.validate():
+        if wants_json():
+            errors = [e for field in form for e in field.errors]
+            return jsonify(error=" ".join(errors)), 400
+        return render_template("box/add.html", form=form, child=child), 400
+    try:
+        item = store_upload(form, child, user)
+    except AddRefused as exc:
+        return _form_error(form, child, exc.message, exc.status)
     process_item(item.id)  # after the commit: the worker never starts before the row exists
     target = url_for("carer.home")
     if can(Action.BOX_VIEW, child):

@@ -14,12 +14,26 @@ from memorybox import policy
 from memorybox.audit import service as audit
 from memorybox.children.models import Child
 from memorybox.db import db
+from memorybox.jobs.tasks import process_item, transcribe_voice_note
+from memorybox.memories import services as memories
 from memorybox.memories.models import MemoryItem
 from memorybox.policy import Action
 from memorybox.sharing import services as sharing
 from memorybox.story import services as story
-from memorybox.story.models import BODY_MAX, HINT_MAX, TITLE_MAX, StorySection
+from memorybox.story import transcribe, voice
+from memorybox.story.models import (
+    BODY_MAX,
+    HINT_MAX,
+    TITLE_MAX,
+    StorySection,
+    Transcript,
+    TranscriptState,
+)
+from memorybox.web import alerts
 from memorybox.web.access import can, load, signed_in_actor, signed_in_only
+from memorybox.web.box import AddRefused, store_upload
+from memorybox.web.errors import wants_json
+from memorybox.web.forms import AddItemForm
 from memorybox.web.people import describe
 from memorybox.web.sharing import describe_audience, handle_share
 
@@ -46,6 +60,16 @@ class SectionForm(FlaskForm):
         validate_choice=False,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
+    )
+
+
+class WordsForm(FlaskForm):
+    words = TextAreaField(
+        "The words we heard",
+        validators=[
+            DataRequired("There are no words to add. You could type some, or go back."),
+            _fits,
+        ],
     )
 
 
@@ -123,6 +147,9 @@ def _render_edit(
         section=section,
         form=form,
         draft=story.unsaved_draft(section),
+        voice_notes=voice.voice_notes(section),
+        transcripts=voice.transcripts_of(section),
+        can_transcribe=transcribe.available(),
     ), status
 
 
@@ -152,6 +179,7 @@ def edit(section_id: int) -> ResponseReturnValue:
     except story.StoryError as exc:
         form.body.errors = [str(exc)]
         return _render_edit(section, form, 400)
+    alerts.section_changed(section, version)
     if version is None:
         flash("Nothing had changed, so there was nothing new to save.")
     else:
@@ -195,7 +223,7 @@ def restore(section_id: int, version_id: int) -> ResponseReturnValue:
     version = story.version_of(section, version_id)
     if version is None:
         abort(404)
-    story.restore(section, version, signed_in_actor())
+    alerts.section_changed(section, story.restore(section, version, signed_in_actor()))
     flash(
         f"Done. “{section.title}” has the words from version {version.number} again. "
         "Nothing was lost: the newer words are still in your earlier versions."
@@ -222,6 +250,140 @@ def share(section_id: int) -> ResponseReturnValue:
         context={"section": section, "back": back},
         done=back,
     )
+
+
+# --- voice notes, and turning them into words ---------------------------------------------
+
+
+def _render_voice(
+    section: StorySection, form: AddItemForm, status: int = 200
+) -> ResponseReturnValue:
+    return render_template(
+        "story/voice.html", child=section.child, section=section, form=form
+    ), status
+
+
+@bp.route("/story/<int:section_id>/voice", methods=["GET", "POST"])
+def voice_note(section_id: int) -> ResponseReturnValue:
+    """Record (or choose) a voice note for this part: it goes in the child's box and is
+    attached to the part by a new version."""
+    section = load(StorySection, section_id, Action.SECTION_EDIT)
+    form = AddItemForm()
+    if request.method == "GET":
+        form.title.data = f"Voice note: {section.title}"[: memories.TITLE_MAX]
+        return _render_voice(section, form)
+    if not form.validate():
+        if wants_json():
+            return jsonify(error=" ".join(e for f in form for e in f.errors)), 400
+        return _render_voice(section, form, 400)
+    user = signed_in_actor()
+    try:
+        item = store_upload(form, section.child, user)
+    except AddRefused as exc:
+        if wants_json():
+            return jsonify(error=exc.message), exc.status
+        form.file.errors = [exc.message]
+        return _render_voice(section, form, exc.status)
+    process_item(item.id)
+    voice.attach(section, item, user)
+    flash(
+        f"Your voice note is part of “{section.title}” now. "
+        "Only you can hear it until you share it."
+    )
+    target = url_for("story.edit", section_id=section.id, _anchor="voice-notes")
+    if wants_json():
+        return jsonify(redirect=target), 201
+    return redirect(target)
+
+
+def _transcribing() -> None:
+    """Without the "transcribe" extra these pages are not there at all."""
+    if not transcribe.available():
+        abort(404)
+
+
+def _transcript(section: StorySection, transcript_id: int) -> Transcript:
+    found = db.session.get(Transcript, transcript_id)
+    if found is None or found.section_id != section.id or found.used_in_version_id is not None:
+        abort(404)
+    return found
+
+
+@bp.post("/story/<int:section_id>/voice/<int:item_id>/words")
+def ask_words(section_id: int, item_id: int) -> ResponseReturnValue:
+    section = load(StorySection, section_id, Action.SECTION_EDIT)
+    _transcribing()
+    item = db.session.get(MemoryItem, item_id)
+    if item is None or item not in voice.voice_notes(section):
+        abort(404)
+    transcript, queue = voice.request(section, item, signed_in_actor())
+    if queue:
+        transcribe_voice_note(transcript.id)  # after the commit, like every job
+    return redirect(url_for("story.words", section_id=section.id, transcript_id=transcript.id))
+
+
+def _words_message(transcript: Transcript) -> str:
+    if transcript.state is TranscriptState.FAILED:
+        return transcript.reason or transcribe.COULD_NOT
+    if transcript.state is TranscriptState.READY:
+        return ""
+    return "Listening to your voice note and writing down the words…"
+
+
+def _render_words(
+    section: StorySection, transcript: Transcript, form: WordsForm, status: int = 200
+) -> ResponseReturnValue:
+    return render_template(
+        "story/words.html",
+        child=section.child,
+        section=section,
+        transcript=transcript,
+        form=form,
+        message=_words_message(transcript),
+    ), status
+
+
+@bp.route("/story/<int:section_id>/words/<int:transcript_id>", methods=["GET", "POST"])
+def words(section_id: int, transcript_id: int) -> ResponseReturnValue:
+    """The child checks (and changes) the words before they are added to the part."""
+    section = load(StorySection, section_id, Action.SECTION_EDIT)
+    _transcribing()
+    transcript = _transcript(section, transcript_id)
+    form = WordsForm()
+    if request.method == "GET":
+        form.words.data = transcript.text
+        return _render_words(section, transcript, form)
+    if transcript.state is not TranscriptState.READY:
+        flash("The words aren't ready yet. Please wait a moment.")
+        return redirect(url_for("story.words", section_id=section.id, transcript_id=transcript.id))
+    if not form.validate_on_submit():
+        return _render_words(section, transcript, form, 400)
+    try:
+        made = voice.use(transcript, form.words.data or "", signed_in_actor())
+    except story.StoryError as exc:
+        form.words.errors = [str(exc)]
+        return _render_words(section, transcript, form, 400)
+    alerts.section_changed(section, made)
+    flash(f"Your words are part of “{section.title}” now.")
+    return redirect(url_for("story.edit", section_id=section.id))
+
+
+@bp.get("/story/<int:section_id>/words/<int:transcript_id>/status")
+def words_status(section_id: int, transcript_id: int) -> ResponseReturnValue:
+    section = load(StorySection, section_id, Action.SECTION_EDIT)
+    _transcribing()
+    transcript = _transcript(section, transcript_id)
+    done = transcript.state in (TranscriptState.READY, TranscriptState.FAILED)
+    return jsonify(state=transcript.state.value, ready=done, message=_words_message(transcript))
+
+
+@bp.post("/story/<int:section_id>/words/<int:transcript_id>/discard")
+def discard_words(section_id: int, transcript_id: int) -> ResponseReturnValue:
+    section = load(StorySection, section_id, Action.SECTION_EDIT)
+    _transcribing()
+    voice.discard(_transcript(section, transcript_id))
+    flash("Those words were not added. Your voice note is still here.")
+    return redirect(url_for("story.edit", section_id=section.id, _anchor="voice-notes"))
 
 
 # --- "Before you ask me again": for the people a child shares with -----------------------
