@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from memorybox import clock, policy
 from memorybox.children import services as children
 from memorybox.db import db
+from memorybox.exports.models import Export
 from memorybox.policy import Action
 from memorybox.sharing.models import Consent
 from memorybox.story import services as story
@@ -454,3 +455,29 @@ def test_versions_are_never_updated(app, child_client, world):
         v.body for v in db.session.scalars(select(SectionVersion).order_by(SectionVersion.id))
     ]
     assert bodies == ["one", "two"]
+
+
+def test_who_looked_lists_story_reads_and_copies_in_plain_words(app, child_client, world):
+    section = _section(world)
+    _write(child_client, section, "Please don't make me say it again.")
+    _share(child_client, section, "social_worker")
+    sw = _as(app, world.social_worker)
+    assert sw.get(f"/shared/story/{section.id}").status_code == 200
+    assert sw.get(f"/shared/story/{section.id}").status_code == 200  # twice: one line
+    asked = sw.post(f"/children/{world.child.id}/exports", data={"kind": "json"})
+    assert asked.status_code == 302
+    export = db.session.scalar(
+        select(Export).where(Export.requested_by_id == world.social_worker.id)
+    )
+    assert sw.get(f"/exports/{export.id}/download").status_code == 200
+    page = " ".join(
+        child_client.get(f"/children/{world.child.id}/seen").get_data(as_text=True).split()
+    )
+    weekday = clock.now().astimezone(clock.LOCAL_ZONE).strftime("%A")
+    assert f"your social worker, read “Things that worry me” in your story on {weekday}" in page
+    assert page.count("read “Things that worry me”") == 1
+    assert "asked for a copy of what you share with them: Data file for case records (JSON)" in (
+        page
+    )
+    assert "downloaded a copy of what you share with them: Data file for case records" in page
+    assert "something you deleted" not in page

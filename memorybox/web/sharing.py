@@ -3,23 +3,29 @@ and asking for help."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 from wtforms import SelectChoice
 
-from memorybox import policy
+from memorybox import clock, policy
 from memorybox.accounts.models import User
 from memorybox.audit import service as audit
+from memorybox.audit.models import AuditEvent
 from memorybox.children.models import Child
 from memorybox.db import db
+from memorybox.exports.models import Export
 from memorybox.memories import services as memories
 from memorybox.memories.models import MemoryItem
 from memorybox.notifications.models import HelpRequest
 from memorybox.policy import Action
 from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience, Collection, Consent
+from memorybox.story.models import StorySection
 from memorybox.web import alerts
 from memorybox.web.access import can, load, require, signed_in_actor, signed_in_only
 from memorybox.web.forms import AlbumForm, ShareForm
@@ -55,15 +61,62 @@ def seen(child_id: int) -> ResponseReturnValue:
         for e in audit.events_for_child(child.id, limit=500)
         if e.outcome == "allowed" and e.actor_id is not None and e.actor_id != child.user_id
     ]
+    return render_template(
+        "sharing/seen.html", child=child, lines=_seen_lines(events, child), describe=describe
+    )
+
+
+def _seen_lines(events: list[AuditEvent], child: Child) -> list[SeenLine]:
+    """One line per person, thing, way and day, newest first: opening a page also fetches its
+    picture, and both are recorded, but for the child that is one look."""
+    item_ids = [e.item_id for e in events if e.item_id]
     titles = {
         i.id: i.title
-        for i in db.session.query(MemoryItem).filter(
-            MemoryItem.id.in_([e.item_id for e in events if e.item_id])
-        )
+        for i in db.session.scalars(select(MemoryItem).where(MemoryItem.id.in_(item_ids)))
     }
-    return render_template(
-        "sharing/seen.html", child=child, events=events, titles=titles, describe=describe
-    )
+    section_ids = [e.target_id for e in events if e.target_type == "storysection" and e.target_id]
+    sections = {
+        s.id: s.title
+        for s in db.session.scalars(select(StorySection).where(StorySection.id.in_(section_ids)))
+    }
+    export_ids = [e.target_id for e in events if e.target_type == "export" and e.target_id]
+    kinds = {
+        x.id: x.kind.label
+        for x in db.session.scalars(select(Export).where(Export.id.in_(export_ids)))
+    }
+    lines: list[SeenLine] = []
+    seen_keys: set[tuple[object, ...]] = set()
+    for event in events:
+        if event.item_id:
+            verb = "downloaded" if event.action == "item:download" else "looked at"
+            what = (
+                f"“{titles[event.item_id]}”" if event.item_id in titles else "something you deleted"
+            )
+        elif event.target_type == "storysection" and event.action == Action.SECTION_READ.value:
+            verb = "read"
+            heading = sections.get(event.target_id or 0)
+            what = f"“{heading}” in your story" if heading else "part of your story"
+        elif event.target_type == "export":
+            verb = "downloaded" if event.action == Action.EXPORT_DOWNLOAD.value else "asked for"
+            label = kinds.get(event.target_id or 0)
+            what = "a copy of what you share with them" + (f": {label}" if label else "")
+        else:
+            continue
+        day = event.occurred_at.astimezone(clock.LOCAL_ZONE).date()
+        key = (event.actor_id, verb, what, day)
+        if key in seen_keys:
+            continue
+        seen_keys.add(key)
+        lines.append(SeenLine(describe(event.actor, child), verb, what, day))
+    return lines
+
+
+@dataclass(frozen=True)
+class SeenLine:
+    who: str
+    verb: str
+    what: str
+    day: date
 
 
 def _share_form(child: Child) -> ShareForm:

@@ -425,7 +425,7 @@ def read(section_id: int) -> ResponseReturnValue:
     items: list[MemoryItem] = [i for i in latest.items if policy.can(viewer, Action.ITEM_VIEW, i)]
     receipt = story.record_read(section, latest, viewer)
     # The receipt is what the child sees; the audit trail keeps the read too.
-    audit.record(viewer, Action.SECTION_READ, receipt)
+    audit.record(viewer, Action.SECTION_READ, section)
     db.session.commit()
     return render_template(
         "story/read.html",
