@@ -100,8 +100,15 @@ def build(export_id: int, storage: Storage) -> ExportState | None:
     export.progress = 0
     db.session.commit()
 
+    shown = 0
+
     def report(percent: int) -> None:
+        """Called for every chunk; the database hears only when the percentage goes up."""
+        nonlocal shown
         percent = max(0, min(99, percent))
+        if percent <= shown:
+            return
+        shown = percent
         current = db.session.get(Export, export_id)
         if current is not None and percent > current.progress:
             current.progress = percent
