@@ -20,6 +20,7 @@ from tests.browser.conftest import (
     TIMEOUT_MS,
     Cast,
     assert_accessible,
+    on_small_phone,
     sign_in,
 )
 
@@ -93,6 +94,7 @@ def test_a_voice_note_in_my_story_becomes_words_i_check(
         page.get_by_role("link", name=re.compile("About me")).first.click()
         page.get_by_role("link", name="Record a voice note").click()
         assert_accessible(page, "the add-a-voice-note page")
+        on_small_phone(page, "the add-a-voice-note page")
         expect(page.get_by_role("button", name="Record a video")).to_have_count(0)
         page.get_by_role("button", name="Record a voice note").click()
         stop = page.get_by_role("button", name="Stop")
@@ -105,6 +107,7 @@ def test_a_voice_note_in_my_story_becomes_words_i_check(
         notes = page.get_by_role("region", name="Voice notes")
         expect(notes.locator("audio")).to_have_count(1)
         assert_accessible(page, "the story editor with a voice note")
+        on_small_phone(page, "the story editor with a voice note")
         notes.get_by_role("button", name="Turn it into words").click()
         expect(
             page.get_by_role("heading", name="Check the words from your voice note")
@@ -112,6 +115,7 @@ def test_a_voice_note_in_my_story_becomes_words_i_check(
         words = page.get_by_label("The words we heard")
         expect(words).to_have_value(re.compile("football", re.IGNORECASE))
         assert_accessible(page, "checking the words from a voice note")
+        on_small_phone(page, "checking the words from a voice note")
         heard = words.input_value()
         words.fill(heard + " And my dog Biscuit.")
         page.get_by_role("button", name="Add these words").click()
