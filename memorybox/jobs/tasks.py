@@ -43,6 +43,15 @@ def _app_context() -> Iterator[Flask]:
         yield app
 
 
+@huey.on_startup()
+def start_media_spares() -> None:
+    """As each worker starts: start the warm media child processes (see
+    :mod:`memorybox.media.tools`), so the first upload does not wait for one to start."""
+    from memorybox.media import tools
+
+    tools.warm_up()
+
+
 @huey.task()
 def process_item(item_id: int) -> str | None:
     """Remove location data and make the web renditions for one item.

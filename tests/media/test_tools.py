@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from memorybox.media import errors, tools
+from memorybox.media import _child, errors, tools
 from memorybox.media.errors import MediaError
 
 
@@ -100,21 +100,24 @@ def test_a_program_that_cannot_start_is_a_friendly_error(tmp_path):
 
 
 def test_a_child_job_that_crashes_or_lies_becomes_a_damaged_message(monkeypatch):
-    said: list[bytes] = []
-    monkeypatch.setattr(tools, "run", lambda command, **kwargs: tools.Completed(0, said[-1], 0.1))
-    for answer in (
-        b"",
-        b"not json",
-        b'{"error": "Your secret file says: hunter2"}',
-        b'{"error": null}',
-        b'{"ok": [1, 2]}',
-        b"[]",
+    said: list[tools.Completed] = []
+    monkeypatch.setattr(tools, "_run_in_child", lambda *args: said[-1])
+    for code, answer in (
+        (0, b""),
+        (0, b"not json"),
+        (0, b'{"error": "Your secret file says: hunter2"}'),
+        (0, b'{"error": null}'),
+        (0, b'{"ok": [1, 2]}'),
+        (0, b"[]"),
+        (-11, b'{"ok": {"width": 1, "height": 1}}'),  # it crashed after it answered
     ):
-        said.append(answer)
+        said.append(tools.Completed(code, _child.ACK + answer + b"\n", 0.1))
         with pytest.raises(MediaError) as failed:
             tools.run_job("images.check", {}, kind="photo", timeout=1)
         assert str(failed.value) == errors.DAMAGED_PHOTO
-    said.append(b'{"error": "%s"}' % errors.TOO_BIG_PHOTO.encode())
+    said.append(
+        tools.Completed(0, _child.ACK + b'{"error": "%s"}' % errors.TOO_BIG_PHOTO.encode(), 0)
+    )
     with pytest.raises(MediaError, match="too big"):
         tools.run_job("images.check", {}, kind="photo", timeout=1)
 
