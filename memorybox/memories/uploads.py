@@ -1,8 +1,10 @@
 """Resumable uploads: start, append a part, finish. Each part streams straight to storage.
 
 Parts must be at least ``MIN_PART_SIZE`` (5 MiB) except the last, as S3 requires; the
-browser sends 8 MiB parts. A part cut short stores nothing, so the offset only moves when a
-whole part is safe, and the client resumes from there.
+browser sends 8 MiB parts. A part cut short (or stored with other bytes than were sent)
+does not count, so the offset only moves when a whole part is safe, and the client resumes
+from there. S3's own list of parts is the record of what is stored: the database keeps one
+row per upload (offset, number of parts), written once per part.
 """
 
 from __future__ import annotations
@@ -69,16 +71,20 @@ def append(
         raise UploadProblem("That part does not fit the file.", 400)
     if length > MAX_PART_SIZE or (not last and length < MIN_PART_SIZE):
         raise UploadProblem("Parts must be between 5 MB and 64 MB, except the last.", 400)
-    storage.upload_part(
-        session.storage_key, session.storage_upload_id, session.parts + 1, stream, length
-    )
-    session.parts += 1
-    session.offset += length
+    number = session.parts + 1
+    key, storage_upload_id = session.storage_key, session.storage_upload_id
+    try:
+        storage.upload_part(key, storage_upload_id, number, stream, length)
+        if last:
+            storage.complete_upload(key, storage_upload_id)
+    except FileNotFoundError:  # finished or cancelled by another request meanwhile
+        raise UploadProblem("This upload is already finished or was stopped.", 409) from None
+    session.parts = number
+    session.offset = offset + length
     session.updated_at = clock.now()
     if last:
-        storage.complete_upload(session.storage_key, session.storage_upload_id)
-        session.completed_at = clock.now()
-    db.session.commit()
+        session.completed_at = session.updated_at
+    db.session.commit()  # one UPDATE of the upload's row
     return session.offset
 
 

@@ -28,6 +28,11 @@ class StorageUnavailable(StorageError):
     """The storage service could not be reached or refused the request."""
 
 
+class PartCorrupted(StorageError):
+    """Storage kept other bytes for a part than were sent (its checksum differs): the part
+    does not count, and sending it again is safe."""
+
+
 class IncompletePart(ValueError):
     """A part's stream ended before its declared length; nothing of it was stored."""
 
@@ -114,9 +119,13 @@ class Storage(Protocol):
         """Store part ``part_number`` (1 to 10,000) from exactly ``length`` bytes of ``stream``.
 
         The part is stored whole or not at all: a stream that ends early raises
-        IncompletePart. Sending the same part again (a retry) is harmless, but never reuse a
-        part number for different bytes: S3-compatible servers differ on which copy they
-        keep (SeaweedFS keeps both, and refuses to complete if the older one was too small).
+        IncompletePart, and an error raised by ``stream`` itself propagates unchanged.
+        A backend that can tell the stored bytes differ from those read raises
+        PartCorrupted: the part then does not count, and is sent again under its number.
+
+        Sending the same part again (a retry) is harmless, but never reuse a part number for
+        different bytes of the file: S3-compatible servers differ on which copy they keep
+        (SeaweedFS keeps both, and refuses to complete if the older one was too small).
         """
         ...
 

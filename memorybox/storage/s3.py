@@ -6,21 +6,58 @@ Credentials come from boto3's default chain: ``AWS_ACCESS_KEY_ID`` and
 ``AWS_SECRET_ACCESS_KEY`` in the environment, or a profile; never from the URL.
 
 One boto3 client is built per storage and shared by every thread (boto3 clients are
-thread-safe; sessions are not, so the session is used only here, once). Timeouts are short
-(2 s to connect, 5 s per read) and there is one retry, so an outage surfaces as
-StorageUnavailable within seconds.
+thread-safe; sessions are not, so the session is used only here, once), plus a second one
+for streamed parts (below). Timeouts are short (2 s to connect, 5 s per read) and there is
+one retry, so an outage surfaces as StorageUnavailable within seconds.
 
 Memory stays flat: ``save`` sends an object under 8 MiB in one PUT and anything larger as a
-multipart upload, one 8 MiB part at a time; ``upload_part`` spools a part to a temporary file
-past 8 MiB (over plain http botocore signs the payload, so it must read a part twice).
-Downloads stream from the response in chunks.
+multipart upload, one 8 MiB part at a time, each spooled first (its payload is signed, so
+botocore reads it twice). Downloads stream from the response in chunks.
+
+Streamed parts (``upload_part``, one tus PATCH each). A part is forwarded to S3 while it
+arrives, so receiving it and sending it on overlap instead of following each other, and
+memory holds a few reads of at most 1 MiB. The decisions, which hold for AWS over https
+(production) and for an S3-compatible server over plain http (SeaweedFS here) alike:
+
+* Unsigned payload (``payload_signing_enabled=False``, so ``X-Amz-Content-SHA256:
+  UNSIGNED-PAYLOAD``; the headers are still signed). A signed payload must be hashed whole
+  before its first byte goes out, which is what serialised the two hops. AWS and SeaweedFS
+  accept it; over https TLS guards the bytes in transit, and AWS's own SDKs send streaming
+  uploads unsigned there.
+* Integrity is checked end to end instead, on every part: the MD5 of the bytes read is
+  compared with the ETag S3 answers, which is the MD5 of the part it stored (hashed on a
+  thread of its own while the part is sent). On a mismatch the part does not count
+  (PartCorrupted: the caller keeps its offset) and the client sends it again. Where the
+  ETag is not an MD5 (SSE-KMS or SSE-C encryption, or a server that differs from AWS here)
+  the comparison is skipped and a note logged once: TLS is then the check.
+* No retries for a part: its body is the client's request stream, which cannot be rewound,
+  so the parts client makes one attempt (and the body has no ``seek``, so botocore could
+  never resend a truncated one). A failure is StorageUnavailable at once; the tus client
+  sends the whole part again.
+* A client that drops or ends early: its stream's error (or IncompletePart) is raised
+  unchanged, and the request to S3 is cut off before its declared length, which stores
+  nothing (AWS and SeaweedFS alike).
+* Slow clients: reads from the client start at 64 KiB and grow to 1 MiB only while they
+  come back quickly (shrinking to 16 KiB when they do not), so bytes keep flowing to S3 on
+  a poor connection too (AWS drops a request whose body stalls for about 20 s, SeaweedFS's
+  S3 server after 120 s by default). A client slower than 16 KiB in 20 s cannot upload to
+  AWS; with spooled parts it could.
+* No ``Expect: 100-continue`` round trip before each part (botocore adds one to every body
+  that is a file). Should S3 refuse a part, it answers while the body is on its way.
+* SeaweedFS keeps every copy of a part number sent and lists them to the second; after a
+  mismatch the answer waits a second, so the copy sent again is listed as the newest.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import logging
+import queue
 import re
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
@@ -31,11 +68,14 @@ import urllib3.exceptions
 from boto3.exceptions import Boto3Error
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.handlers import add_expect_header
 
 from memorybox.storage.base import (
     MAX_PART_NUMBER,
     IncompletePart,
+    PartCorrupted,
     RangeNotSatisfiable,
+    StorageError,
     StorageUnavailable,
     check_header_value,
     check_part,
@@ -52,11 +92,24 @@ if TYPE_CHECKING:
 PART_SIZE = 8 * 1024 * 1024
 #: How much is read from a caller's stream at once.
 CHUNK = 1024 * 1024
+#: A streamed part is read from the client in steps between these sizes: a step that comes
+#: back within STEP_FAST seconds doubles the next, one slower than STEP_SLOW halves it.
+STEP_MIN = 16 * 1024
+STEP_FIRST = 64 * 1024
+STEP_MAX = CHUNK
+STEP_FAST = 0.25
+STEP_SLOW = 1.0
+#: After a part whose ETag was not its MD5, wait this long before answering, so the copy
+#: sent again is listed as newer (SeaweedFS keeps both and lists times to the second).
+RESEND_GAP = 1.0
+
+log = logging.getLogger(__name__)
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 # Upload ids are the server's (AWS: base64-like; SeaweedFS: hex_hex; Ceph: 2~...). They only
 # travel as a query parameter, but a slash or a leading dot is never needed, so never passed.
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~+=-]{0,1023}$")
+_MD5_HEX = re.compile(r"^[0-9a-f]{32}$")
 _NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchUpload"}
 _UNREACHABLE: tuple[type[BaseException], ...] = (
     BotoCoreError,
@@ -108,18 +161,26 @@ class S3Storage:
         if not _BUCKET.fullmatch(bucket):
             raise ValueError(f"{bucket!r} is not an S3 bucket name")
         self.bucket = bucket
+        self._etag_note_logged = False
+        # S3-compatible servers answer on one host name: bucket in the path.
+        addressing = {"addressing_style": "path"} if endpoint_url else {}
         try:
             config = Config(
                 connect_timeout=connect_timeout,
                 read_timeout=read_timeout,
                 retries={"total_max_attempts": max_attempts, "mode": "standard"},
                 signature_version="s3v4",
-                # S3-compatible servers answer on one host name: bucket in the path.
-                s3={"addressing_style": "path"} if endpoint_url else None,
+                s3=addressing or None,
                 # Checksums only where S3 demands them: some S3-compatible services reject
-                # the newer CRC headers. Over http the payload is signed; over https TLS
-                # protects it.
+                # the newer CRC headers. The payload is signed (botocore hashes it first).
                 request_checksum_calculation="when_required",
+            )
+            # Streamed parts (see the module's docstring): payload unsigned, one attempt.
+            parts_config = config.merge(
+                Config(
+                    retries={"total_max_attempts": 1, "mode": "standard"},
+                    s3={**addressing, "payload_signing_enabled": False},
+                )
             )
             session = boto3.session.Session(
                 aws_access_key_id=access_key,
@@ -127,6 +188,11 @@ class S3Storage:
                 region_name=region,
             )
             self._client = session.client("s3", endpoint_url=endpoint_url, config=config)
+            self._parts_client = session.client(
+                "s3", endpoint_url=endpoint_url, config=parts_config
+            )
+            # No "Expect: 100-continue" wait before a part's body (a round trip per part).
+            self._parts_client.meta.events.unregister("before-call.s3", add_expect_header)
         except _UNREACHABLE as exc:
             raise ValueError(f"S3 storage is misconfigured: {exc}") from exc
 
@@ -274,10 +340,26 @@ class S3Storage:
         check_key(key)
         _check_upload_id(upload_id)
         check_part(part_number, length)
-        with _spooled(stream, length) as (body, size):
-            if size < length:
-                raise IncompletePart(f"the part ended {length - size} bytes short")
-            self._put_part(key, upload_id, part_number, body, size)
+        body = _PartBody(stream, length)
+        try:
+            with _translated():
+                sent = self._parts_client.upload_part(
+                    Bucket=self.bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    PartNumber=part_number,
+                    Body=body,
+                    ContentLength=length,
+                )
+        except StorageError:
+            if body.error is not None:  # the client's stream failed, not S3
+                raise body.error from None
+            raise
+        finally:
+            body.md5.close()
+        if body.error is not None or body.read_so_far != length:
+            raise StorageUnavailable("object storage answered before the whole part was sent")
+        self._check_etag(sent, body.md5.hexdigest(), part_number)
 
     def uploaded_parts(self, key: str, upload_id: str) -> list[tuple[int, int]]:
         return [(int(p["PartNumber"]), int(p["Size"])) for p in self._list_parts(key, upload_id)]
@@ -307,6 +389,27 @@ class S3Storage:
             pass
 
     # Helpers
+
+    def _check_etag(self, sent: dict[str, Any], md5: str, part_number: int) -> None:
+        """Raise PartCorrupted when S3 stored other bytes than were read (its ETag is the
+        part's MD5), after RESEND_GAP; only log, once, when the ETag is no MD5."""
+        etag = str(sent.get("ETag", "")).strip('"').lower()
+        encrypted = str(sent.get("ServerSideEncryption", "")).startswith("aws:kms") or bool(
+            sent.get("SSECustomerAlgorithm")
+        )
+        if encrypted or not _MD5_HEX.fullmatch(etag):
+            if not self._etag_note_logged:
+                self._etag_note_logged = True
+                log.info(
+                    "object storage's part ETags are not MD5s (encryption: %s); parts are "
+                    "not checked against what was stored, only by TLS on the way",
+                    sent.get("ServerSideEncryption") or "none",
+                )
+            return
+        if etag != md5:
+            log.warning("part %d was stored with other bytes than were sent", part_number)
+            time.sleep(RESEND_GAP)
+            raise PartCorrupted("the part did not arrive intact; send it again")
 
     def _put_part(self, key: str, upload_id: str, number: int, body: IO[bytes], size: int) -> str:
         with _translated():
@@ -426,6 +529,86 @@ class _S3Reader(io.RawIOBase):
         if self._response is not None:
             self._response.close()
             self._response = None
+
+
+class _Hasher:
+    """MD5 of a series of chunks, computed on a thread of its own (hashlib lets go of the GIL
+    while it hashes), so hashing a part runs beside reading and sending it. At most two
+    chunks wait; ``update`` blocks while they do."""
+
+    def __init__(self) -> None:
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
+        self._thread = threading.Thread(target=self._run, name="part-md5", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            self._md5.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        self._queue.put(chunk)
+
+    def hexdigest(self) -> str:
+        self.close()
+        return self._md5.hexdigest()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+
+class _PartBody:
+    """What botocore sends as a streamed part: exactly ``length`` bytes of the caller's stream,
+    read as botocore asks for them and hashed (MD5) on the way. Not seekable, so never sent
+    twice. An error from the stream (or IncompletePart when it ends early) is kept in
+    ``error`` and raised, which cuts the request to S3 off."""
+
+    def __init__(self, stream: BinaryIO, length: int) -> None:
+        self._stream = stream
+        self._left = length  # still to read from the stream
+        self._chunk = b""  # the last read from the stream, handed on from ``_at``
+        self._at = 0
+        self._step = STEP_FIRST
+        self.md5 = _Hasher()
+        self.error: BaseException | None = None
+        self.read_so_far = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._at >= len(self._chunk):
+            self._fill()
+        start, whole = self._at, len(self._chunk)
+        end = whole if size is None or size < 0 else min(whole, start + size)
+        self._at = end
+        self.read_so_far += end - start
+        return self._chunk if start == 0 and end == whole else self._chunk[start:end]
+
+    def _fill(self) -> None:
+        if self._left <= 0:
+            return
+        want = min(self._step, self._left)
+        started = time.monotonic()
+        try:
+            chunk = self._stream.read(want)
+            if not chunk:
+                raise IncompletePart(f"the part ended {self._left} bytes short")
+            if len(chunk) > want:
+                raise ValueError("the stream gave more bytes than were asked for")
+        except BaseException as exc:
+            self.error = exc
+            raise
+        elapsed = time.monotonic() - started
+        if elapsed < STEP_FAST:
+            self._step = min(self._step * 2, STEP_MAX)
+        elif elapsed > STEP_SLOW:
+            self._step = max(self._step // 2, STEP_MIN)
+        self._left -= len(chunk)
+        self.md5.update(chunk)
+        self._chunk, self._at = chunk, 0
 
 
 def _later(part: dict[str, Any], than: dict[str, Any]) -> bool:
