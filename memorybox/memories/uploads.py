@@ -79,13 +79,14 @@ def append(
             storage.complete_upload(key, storage_upload_id)
     except FileNotFoundError:  # finished or cancelled by another request meanwhile
         raise UploadProblem("This upload is already finished or was stopped.", 409) from None
+    new_offset = offset + length
     session.parts = number
-    session.offset = offset + length
+    session.offset = new_offset
     session.updated_at = clock.now()
     if last:
         session.completed_at = session.updated_at
-    db.session.commit()  # one UPDATE of the upload's row
-    return session.offset
+    db.session.commit()  # one UPDATE of the upload's row (and no SELECT after it)
+    return new_offset
 
 
 def cancel(session: UploadSession, storage: Storage) -> None:
