@@ -307,3 +307,34 @@ def test_etags_that_are_no_md5_are_not_compared(s3_server, caplog, no_resend_gap
     assert sum("not MD5s" in record.getMessage() for record in caplog.records) == 1
     with pytest.raises(PartCorrupted):
         storage._check_etag({"ETag": f'"{other}"', "ServerSideEncryption": "AES256"}, md5, 4)
+
+
+def test_a_look_at_head_and_tail_fetches_only_those(s3_server, monkeypatch):
+    """open() asks for a bounded range on the first read after a seek (sniffing a finished
+    upload reads its head and tail), and streams the rest when the reader reads on."""
+    storage = s3_server.storage()
+    content = _content(5 * MiB + 123, 6)
+    key = new_key("bin")
+    storage.save(key, io.BytesIO(content), "application/octet-stream")
+    asked: list[str | None] = []
+    body = storage._body
+
+    def recording(key: str, byte_range: str | None) -> object:
+        asked.append(byte_range)
+        return body(key, byte_range)
+
+    monkeypatch.setattr(storage, "_body", recording)
+    with storage.open(key) as stream:
+        assert stream.read(64) == content[:64]
+        stream.seek(-100, io.SEEK_END)
+        assert stream.read() == content[-100:]
+        stream.seek(0)
+        assert stream.read() == content
+    size, peek = len(content), s3_module.PEEK
+    assert asked == [
+        f"bytes=0-{peek - 1}",
+        f"bytes={size - 100}-{size - 1}",
+        f"bytes=0-{peek - 1}",
+        f"bytes={peek}-",
+    ]
+    storage.delete(key)

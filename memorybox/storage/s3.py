@@ -12,7 +12,9 @@ one retry, so an outage surfaces as StorageUnavailable within seconds.
 
 Memory stays flat: ``save`` sends an object under 8 MiB in one PUT and anything larger as a
 multipart upload, one 8 MiB part at a time, each spooled first (its payload is signed, so
-botocore reads it twice). Downloads stream from the response in chunks.
+botocore reads it twice). Downloads stream from the response in chunks. ``open`` gives a
+seekable reader whose first read after a seek asks S3 for 1 MiB only, so a look at a
+file's head and tail (sniffing a finished upload's type) fetches just that.
 
 Streamed parts (``upload_part``, one tus PATCH each). A part is forwarded to S3 while it
 arrives, so receiving it and sending it on overlap instead of following each other, and
@@ -92,6 +94,8 @@ if TYPE_CHECKING:
 PART_SIZE = 8 * 1024 * 1024
 #: How much is read from a caller's stream at once.
 CHUNK = 1024 * 1024
+#: What ``open``'s reader fetches on its first read after opening or seeking (see _S3Reader).
+PEEK = CHUNK
 #: A streamed part is read from the client in steps between these sizes: a step that comes
 #: back within STEP_FAST seconds doubles the next, one slower than STEP_SLOW halves it.
 STEP_MIN = 16 * 1024
@@ -471,8 +475,10 @@ class S3Storage:
 
 
 class _S3Reader(io.RawIOBase):
-    """A seekable reader over one object: one streaming GET from the current position,
-    reopened at the new position after a seek."""
+    """A seekable reader over one object. The first read after opening or seeking fetches
+    a bounded range (PEEK bytes, or what was asked if more): callers that look at a file's
+    head and tail (sniffing its type) cost S3 no more than that. Reading on past it
+    streams the rest in one GET; a seek starts again with a bounded range."""
 
     def __init__(self, storage: S3Storage, key: str, size: int) -> None:
         super().__init__()
@@ -481,6 +487,8 @@ class _S3Reader(io.RawIOBase):
         self._size = size
         self._position = 0
         self._response: Any = None
+        self._response_end = 0  # where the open response's range ends
+        self._peeking = True
 
     def readable(self) -> bool:
         return True
@@ -505,16 +513,27 @@ class _S3Reader(io.RawIOBase):
         if target != self._position:
             self._drop_response()
             self._position = target
+            self._peeking = True
         return self._position
 
     def readinto(self, buffer: WriteableBuffer) -> int:
         view = memoryview(buffer).cast("B")
         if self._position >= self._size or not len(view):
             return 0
+        if self._response is not None and self._position >= self._response_end:
+            self._drop_response()  # the bounded first range is used up: stream the rest
+            self._peeking = False
         if self._response is None:
-            self._response = self._storage._body(self._key, f"bytes={self._position}-")
+            start = self._position
+            if self._peeking:
+                self._response_end = min(self._size, start + max(PEEK, len(view)))
+                byte_range = f"bytes={start}-{self._response_end - 1}"
+            else:
+                self._response_end = self._size
+                byte_range = f"bytes={start}-"
+            self._response = self._storage._body(self._key, byte_range)
         with _translated(OSError):
-            data = self._response.read(len(view))
+            data = self._response.read(min(len(view), self._response_end - self._position))
         if not data:
             raise StorageUnavailable("the object ended before its recorded size")
         view[: len(data)] = data
