@@ -405,8 +405,8 @@ class S3Storage:
             if not self._etag_note_logged:
                 self._etag_note_logged = True
                 log.info(
-                    "object storage's part ETags are not MD5s (encryption: %s); parts are "
-                    "not checked against what was stored, only by TLS on the way",
+                    "object storage's part ETags are not MD5s (encryption: %s): parts are "
+                    "not checked against what was stored; only TLS, where used, guards them",
                     sent.get("ServerSideEncryption") or "none",
                 )
             return
