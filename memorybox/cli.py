@@ -107,6 +107,35 @@ def init_app(app: Flask) -> None:
             process_item(item_id)
         click.echo(f"Queued {len(ids)} item(s) for processing.")
 
+    @app.cli.command("storage-orphans")
+    @click.option("--delete", is_flag=True, help="Delete them (otherwise only list them).")
+    @click.option(
+        "--older-than-hours",
+        type=click.IntRange(min=0),
+        default=24,
+        show_default=True,
+        help="Only objects last changed longer ago than this.",
+    )
+    def storage_orphans(delete: bool, older_than_hours: int) -> None:
+        """List (or delete) stored objects that no item, rendition, export or upload names."""
+        from datetime import timedelta
+
+        from memorybox.memories import orphans
+        from memorybox.storage import StorageError
+
+        storage = current_app.extensions["memorybox.storage"]
+        try:
+            found = list(orphans.find(storage, timedelta(hours=older_than_hours)))
+        except StorageError as exc:
+            raise click.ClickException(f"Could not list the storage: {exc}") from None
+        for orphan in found:
+            click.echo(f"{orphan.key}\t{orphan.size}\t{orphan.modified.isoformat()}")
+        total = sum(o.size for o in found)
+        click.echo(f"{len(found)} orphan(s), {total:,} bytes.")
+        if delete and found:
+            deleted, kept = orphans.remove(storage, found)
+            click.echo(f"Deleted {deleted}; kept {kept}.")
+
     @app.cli.command("purge-bin")
     def purge_bin() -> None:
         """Delete for ever what has been in a bin for more than 30 days."""

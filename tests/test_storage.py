@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlparse
 
@@ -645,3 +646,24 @@ def test_keys_are_unguessable_and_carry_no_names():
 def test_local_storage_does_not_load_boto3():
     code = "import sys, memorybox.storage; sys.exit('boto3' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_objects_lists_finished_objects_only(storage):
+    """The orphan check's listing: finished objects with sizes and times; never an upload
+    still in progress (nor, on disk, its staging files or half-written temporaries)."""
+    first, second, unfinished = new_key("jpg"), new_key("mp4"), new_key("mov")
+    storage.save(first, io.BytesIO(b"a" * 10), "image/jpeg")
+    storage.save(second, io.BytesIO(b"b" * 2000), "video/mp4")
+    upload_id = storage.start_upload(unfinished, "video/quicktime")
+    _upload(storage, unfinished, upload_id, 1, _content(MIN_PART_SIZE))
+    try:
+        listed = {o.key: o for o in storage.objects()}
+        assert listed[first].size == 10 and listed[second].size == 2000
+        assert unfinished not in listed
+        now = datetime.now(UTC)
+        for key in (first, second):
+            assert abs(now - listed[key].modified) < timedelta(minutes=5)
+        storage.delete(first)
+        assert first not in {o.key for o in storage.objects()}
+    finally:
+        storage.abort_upload(unfinished, upload_id)

@@ -13,6 +13,7 @@ from memorybox.storage.base import (
     Storage,
     StorageError,
     StorageUnavailable,
+    StoredObject,
 )
 from memorybox.storage.keys import new_key
 from memorybox.storage.local import LocalStorage
@@ -27,6 +28,7 @@ __all__ = [
     "Storage",
     "StorageError",
     "StorageUnavailable",
+    "StoredObject",
     "get_storage",
     "new_key",
 ]

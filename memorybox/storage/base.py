@@ -7,6 +7,8 @@ bounded chunks (about 1 MiB, and one 8 MiB part buffer for S3 uploads).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import BinaryIO, Protocol, runtime_checkable
 
 #: S3 refuses any part of a multipart upload smaller than this, except the last one.
@@ -39,6 +41,15 @@ class IncompletePart(ValueError):
 
 class RangeNotSatisfiable(ValueError):
     """A byte range starts at or past the end of the object (HTTP 416)."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One finished object, as a listing of the store sees it."""
+
+    key: str
+    size: int
+    modified: datetime  # aware, UTC
 
 
 @runtime_checkable
@@ -84,6 +95,11 @@ class Storage(Protocol):
     def size(self, key: str) -> int: ...
 
     def exists(self, key: str) -> bool: ...
+
+    def objects(self) -> Iterator[StoredObject]:
+        """Every finished object under a key this app made, in no particular order (for the
+        orphan check). Unfinished uploads and temporary files are not objects."""
+        ...
 
     def delete(self, key: str) -> None:
         """Remove the object; removing a missing object is not an error."""

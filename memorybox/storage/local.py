@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,12 +21,13 @@ from memorybox.storage.base import (
     IncompletePart,
     RangeNotSatisfiable,
     StorageUnavailable,
+    StoredObject,
     check_header_value,
     check_part,
     check_part_sizes,
     check_range,
 )
-from memorybox.storage.keys import check_key, check_upload_id, new_upload_id
+from memorybox.storage.keys import KEY_PATTERN, check_key, check_upload_id, new_upload_id
 
 CHUNK = 1024 * 1024
 UPLOADS_DIR = ".uploads"
@@ -80,6 +82,20 @@ class LocalStorage:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def objects(self) -> Iterator[StoredObject]:
+        # Keys are items/<2 hex>/<name>: two levels, no deeper walk needed. Temporary files
+        # (".partial-...") and the staging folder never match the key pattern.
+        for path in sorted(self.root.glob("items/*/*")):
+            key = path.relative_to(self.root).as_posix()
+            if not KEY_PATTERN.fullmatch(key) or not path.is_file():
+                continue
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # deleted while we looked
+                continue
+            modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+            yield StoredObject(key, stat.st_size, modified)
 
     def presigned_url(
         self, key: str, *, expires_in: int = 60, content_type: str, disposition: str

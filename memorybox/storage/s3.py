@@ -79,13 +79,14 @@ from memorybox.storage.base import (
     RangeNotSatisfiable,
     StorageError,
     StorageUnavailable,
+    StoredObject,
     check_header_value,
     check_part,
     check_part_sizes,
     check_range,
     url_lifetime,
 )
-from memorybox.storage.keys import check_key
+from memorybox.storage.keys import KEY_PATTERN, check_key
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -304,6 +305,17 @@ class S3Storage:
         check_key(key)
         with _translated():
             self._client.delete_object(Bucket=self.bucket, Key=key)
+
+    def objects(self) -> Iterator[StoredObject]:
+        with _translated():
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix="items/"
+            )
+            for page in pages:
+                for entry in page.get("Contents", []):
+                    key = str(entry["Key"])
+                    if KEY_PATTERN.fullmatch(key):
+                        yield StoredObject(key, int(entry["Size"]), entry["LastModified"])
 
     def presigned_url(
         self, key: str, *, expires_in: int = 60, content_type: str, disposition: str
