@@ -48,6 +48,8 @@ import time
 from pathlib import Path
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from benchmarks._common import ROOT, Result, main_for, make_photos, median, percentile, timed
 from memorybox.media import images, pipeline
@@ -151,6 +153,11 @@ def _wait_until_up(base: str, web: subprocess.Popen[bytes], seconds: float = 60)
 
 def _sign_in(base: str) -> tuple[requests.Session, int]:
     session = requests.Session()
+    # gunicorn closes a keep-alive connection after 2 s idle; a request sent on it at that
+    # very moment is reset before any answer. Browsers send it again on a new connection;
+    # so does this client (the request never reached the app, so nothing is done twice).
+    again = Retry(total=2, connect=2, read=2, status=0, allowed_methods=None, backoff_factor=0)
+    session.mount("http://", HTTPAdapter(max_retries=again))
     page = session.get(f"{base}/login", timeout=10)
     answer = session.post(
         f"{base}/login",
