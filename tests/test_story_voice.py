@@ -315,3 +315,18 @@ def test_readers_are_told_once_when_a_shared_part_changes(app, child_client, wor
     # Adding only a voice note changes no words: nobody is told.
     _add_voice_note(child_client, section, factories.wav_bytes(8000))
     assert len(notices(world.social_worker)) == 2
+
+
+def test_without_faster_whisper_installed_it_is_not_offered(app, child_client, world, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "faster_whisper" else real(name, *a),
+    )
+    section = _section(world)
+    _add_voice_note(child_client, section, factories.wav_bytes(8000))
+    edit = child_client.get(f"/story/{section.id}").get_data(as_text=True)
+    assert "Record a voice note" in edit and "Turn it into words" not in edit
