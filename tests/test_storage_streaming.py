@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from memorybox.storage import IncompletePart, PartCorrupted, StorageUnavailable, new_key
+from memorybox.storage import IncompletePart, PartCorrupted, StorageUnavailable, new_key, s3_streams
 from memorybox.storage import s3 as s3_module
 from memorybox.storage.s3 import S3Storage
 
@@ -274,8 +274,8 @@ def test_a_part_is_sent_once_unsigned_and_never_retried():
 
 def test_reads_from_a_slow_client_get_smaller_and_from_a_fast_one_larger(monkeypatch):
     """So bytes keep reaching S3 on a poor connection (AWS drops a body idle ~20 s)."""
-    monkeypatch.setattr(s3_module, "STEP_SLOW", 0.1)
-    monkeypatch.setattr(s3_module, "STEP_FAST", 0.05)
+    monkeypatch.setattr(s3_streams, "STEP_SLOW", 0.1)
+    monkeypatch.setattr(s3_streams, "STEP_FAST", 0.05)
     slow_until = (64 + 32 + 16 + 16) * 1024  # the first four reads come slowly
 
     def pace(offset: int) -> None:
@@ -283,14 +283,14 @@ def test_reads_from_a_slow_client_get_smaller_and_from_a_fast_one_larger(monkeyp
             time.sleep(0.2)
 
     stream = Stream(bytes(4 * MiB), pace)
-    body = s3_module._PartBody(stream, 4 * MiB)  # type: ignore[arg-type]
+    body = s3_streams.PartBody(stream, 4 * MiB)  # type: ignore[arg-type]
     try:
         while body.read(256 * 1024):
             pass
     finally:
         body.md5.close()
     assert stream.asked[:5] == [64 * 1024, 32 * 1024, 16 * 1024, 16 * 1024, 16 * 1024]
-    assert max(stream.asked) == s3_module.STEP_MAX
+    assert max(stream.asked) == s3_streams.STEP_MAX
     assert body.read_so_far == 4 * MiB
 
 
@@ -330,7 +330,7 @@ def test_a_look_at_head_and_tail_fetches_only_those(s3_server, monkeypatch):
         assert stream.read() == content[-100:]
         stream.seek(0)
         assert stream.read() == content
-    size, peek = len(content), s3_module.PEEK
+    size, peek = len(content), s3_streams.PEEK
     assert asked == [
         f"bytes=0-{peek - 1}",
         f"bytes={size - 100}-{size - 1}",

@@ -52,29 +52,21 @@ memory holds a few reads of at most 1 MiB. The decisions, which hold for AWS ove
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
-import queue
 import re
-import tempfile
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from typing import IO, TYPE_CHECKING, Any, BinaryIO
+from contextlib import suppress
+from typing import IO, Any, BinaryIO
 from urllib.parse import parse_qsl, urlparse
 
 import boto3
-import urllib3.exceptions
-from boto3.exceptions import Boto3Error
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
 from botocore.handlers import add_expect_header
 
 from memorybox.storage.base import (
     MAX_PART_NUMBER,
-    IncompletePart,
     PartCorrupted,
     RangeNotSatisfiable,
     StorageError,
@@ -87,23 +79,16 @@ from memorybox.storage.base import (
     url_lifetime,
 )
 from memorybox.storage.keys import KEY_PATTERN, check_key
+from memorybox.storage.s3_streams import (
+    CHUNK,
+    PART_SIZE,
+    UNREACHABLE,
+    PartBody,
+    S3Reader,
+    spooled,
+    translated,
+)
 
-if TYPE_CHECKING:
-    from _typeshed import WriteableBuffer
-
-#: Size of the parts ``save`` sends; also the most a part buffer holds in memory.
-PART_SIZE = 8 * 1024 * 1024
-#: How much is read from a caller's stream at once.
-CHUNK = 1024 * 1024
-#: What ``open``'s reader fetches on its first read after opening or seeking (see _S3Reader).
-PEEK = CHUNK
-#: A streamed part is read from the client in steps between these sizes: a step that comes
-#: back within STEP_FAST seconds doubles the next, one slower than STEP_SLOW halves it.
-STEP_MIN = 16 * 1024
-STEP_FIRST = 64 * 1024
-STEP_MAX = CHUNK
-STEP_FAST = 0.25
-STEP_SLOW = 1.0
 #: After a part whose ETag was not its MD5, wait this long before answering, so the copy
 #: sent again is listed as newer (SeaweedFS keeps both and lists times to the second).
 RESEND_GAP = 1.0
@@ -115,36 +100,6 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 # travel as a query parameter, but a slash or a leading dot is never needed, so never passed.
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~+=-]{0,1023}$")
 _MD5_HEX = re.compile(r"^[0-9a-f]{32}$")
-_NOT_FOUND = {"NoSuchKey", "NotFound", "404", "NoSuchUpload"}
-_UNREACHABLE: tuple[type[BaseException], ...] = (
-    BotoCoreError,
-    Boto3Error,
-    urllib3.exceptions.HTTPError,
-)
-
-
-@contextmanager
-def _translated(*also: type[BaseException]) -> Iterator[None]:
-    """Turn boto3's errors into the storage package's: missing → FileNotFoundError, anything
-    else → StorageUnavailable. ``also`` adds error types to treat as an outage (OSError while
-    reading a response body)."""
-    try:
-        yield
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", ""))
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if code in _NOT_FOUND:
-            raise FileNotFoundError(
-                f"object storage has no such object or upload ({code})"
-            ) from None
-        if code == "InvalidRange" or status == 416:
-            raise RangeNotSatisfiable("the range starts past the end of the object") from None
-        raise StorageUnavailable(f"object storage refused the request ({code or status})") from exc
-    except _UNREACHABLE + also as exc:
-        raise StorageUnavailable(
-            f"object storage could not be reached ({type(exc).__name__})"
-        ) from exc
 
 
 class S3Storage:
@@ -198,7 +153,7 @@ class S3Storage:
             )
             # No "Expect: 100-continue" wait before a part's body (a round trip per part).
             self._parts_client.meta.events.unregister("before-call.s3", add_expect_header)
-        except _UNREACHABLE as exc:
+        except UNREACHABLE as exc:
             raise ValueError(f"S3 storage is misconfigured: {exc}") from exc
 
     @classmethod
@@ -233,9 +188,9 @@ class S3Storage:
         total = 0
         try:
             while True:
-                with _spooled(stream, PART_SIZE) as (body, size):
+                with spooled(stream, PART_SIZE) as (body, size):
                     if upload_id is None and size < PART_SIZE:
-                        with _translated():
+                        with translated():
                             self._client.put_object(
                                 Bucket=self.bucket,
                                 Key=key,
@@ -260,7 +215,7 @@ class S3Storage:
                     total += size
                     if size < PART_SIZE:
                         break
-            with _translated():
+            with translated():
                 self._client.complete_multipart_upload(
                     Bucket=self.bucket,
                     Key=key,
@@ -275,7 +230,8 @@ class S3Storage:
 
     def open(self, key: str) -> BinaryIO:
         size = self.size(key)
-        return io.BufferedReader(_S3Reader(self, key, size), buffer_size=CHUNK)
+        reader = S3Reader(lambda byte_range: self._body(key, byte_range), size)
+        return io.BufferedReader(reader, buffer_size=CHUNK)
 
     def iter_bytes(self, key: str, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
         check_key(key)
@@ -290,7 +246,7 @@ class S3Storage:
 
     def size(self, key: str) -> int:
         check_key(key)
-        with _translated():
+        with translated():
             head = self._client.head_object(Bucket=self.bucket, Key=key)
         return int(head["ContentLength"])
 
@@ -303,11 +259,11 @@ class S3Storage:
 
     def delete(self, key: str) -> None:
         check_key(key)
-        with _translated():
+        with translated():
             self._client.delete_object(Bucket=self.bucket, Key=key)
 
     def objects(self) -> Iterator[StoredObject]:
-        with _translated():
+        with translated():
             pages = self._client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.bucket, Prefix="items/"
             )
@@ -321,7 +277,7 @@ class S3Storage:
         self, key: str, *, expires_in: int = 60, content_type: str, disposition: str
     ) -> str:
         check_key(key)
-        with _translated():
+        with translated():
             url = self._client.generate_presigned_url(
                 "get_object",
                 Params={
@@ -340,7 +296,7 @@ class S3Storage:
 
     def start_upload(self, key: str, content_type: str) -> str:
         check_key(key)
-        with _translated():
+        with translated():
             started = self._client.create_multipart_upload(
                 Bucket=self.bucket, Key=key, ContentType=content_type
             )
@@ -356,9 +312,9 @@ class S3Storage:
         check_key(key)
         _check_upload_id(upload_id)
         check_part(part_number, length)
-        body = _PartBody(stream, length)
+        body = PartBody(stream, length)
         try:
-            with _translated():
+            with translated():
                 sent = self._parts_client.upload_part(
                     Bucket=self.bucket,
                     Key=key,
@@ -384,7 +340,7 @@ class S3Storage:
         listed = self._list_parts(key, upload_id)
         sizes = [(int(part["PartNumber"]), int(part["Size"])) for part in listed]
         check_part_sizes(sizes)
-        with _translated():
+        with translated():
             self._client.complete_multipart_upload(
                 Bucket=self.bucket,
                 Key=key,
@@ -399,7 +355,7 @@ class S3Storage:
         check_key(key)
         _check_upload_id(upload_id)
         try:
-            with _translated():
+            with translated():
                 self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
         except FileNotFoundError:
             pass
@@ -428,7 +384,7 @@ class S3Storage:
             raise PartCorrupted("the part did not arrive intact; send it again")
 
     def _put_part(self, key: str, upload_id: str, number: int, body: IO[bytes], size: int) -> str:
-        with _translated():
+        with translated():
             sent = self._client.upload_part(
                 Bucket=self.bucket,
                 Key=key,
@@ -448,7 +404,7 @@ class S3Storage:
         """
         check_key(key)
         _check_upload_id(upload_id)
-        with _translated():
+        with translated():
             pages = self._client.get_paginator("list_parts").paginate(
                 Bucket=self.bucket, Key=key, UploadId=upload_id
             )
@@ -463,183 +419,27 @@ class S3Storage:
 
     def _abort_quietly(self, key: str, upload_id: str) -> None:
         """Best effort after a failed save; a bucket lifecycle rule sweeps what this misses."""
-        with suppress(StorageUnavailable, FileNotFoundError, RangeNotSatisfiable), _translated():
+        with suppress(StorageUnavailable, FileNotFoundError, RangeNotSatisfiable), translated():
             self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
 
     def _body(self, key: str, byte_range: str | None) -> Any:
         params = {"Bucket": self.bucket, "Key": key}
         if byte_range:
             params["Range"] = byte_range
-        with _translated():
+        with translated():
             return self._client.get_object(**params)["Body"]
 
     def _stream(self, key: str, byte_range: str | None, chunk_size: int) -> Iterator[bytes]:
         body = self._body(key, byte_range)
         try:
             while True:
-                with _translated(OSError):
+                with translated(OSError):
                     chunk = body.read(chunk_size)
                 if not chunk:
                     return
                 yield chunk
         finally:
             body.close()
-
-
-class _S3Reader(io.RawIOBase):
-    """A seekable reader over one object. The first read after opening or seeking fetches
-    a bounded range (PEEK bytes, or what was asked if more): callers that look at a file's
-    head and tail (sniffing its type) cost S3 no more than that. Reading on past it
-    streams the rest in one GET; a seek starts again with a bounded range."""
-
-    def __init__(self, storage: S3Storage, key: str, size: int) -> None:
-        super().__init__()
-        self._storage = storage
-        self._key = key
-        self._size = size
-        self._position = 0
-        self._response: Any = None
-        self._response_end = 0  # where the open response's range ends
-        self._peeking = True
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_SET:
-            target = offset
-        elif whence == io.SEEK_CUR:
-            target = self._position + offset
-        elif whence == io.SEEK_END:
-            target = self._size + offset
-        else:
-            raise ValueError(f"invalid whence {whence}")
-        if target < 0:
-            raise ValueError("negative seek position")
-        if target != self._position:
-            self._drop_response()
-            self._position = target
-            self._peeking = True
-        return self._position
-
-    def readinto(self, buffer: WriteableBuffer) -> int:
-        view = memoryview(buffer).cast("B")
-        if self._position >= self._size or not len(view):
-            return 0
-        if self._response is not None and self._position >= self._response_end:
-            self._drop_response()  # the bounded first range is used up: stream the rest
-            self._peeking = False
-        if self._response is None:
-            start = self._position
-            if self._peeking:
-                self._response_end = min(self._size, start + max(PEEK, len(view)))
-                byte_range = f"bytes={start}-{self._response_end - 1}"
-            else:
-                self._response_end = self._size
-                byte_range = f"bytes={start}-"
-            self._response = self._storage._body(self._key, byte_range)
-        with _translated(OSError):
-            data = self._response.read(min(len(view), self._response_end - self._position))
-        if not data:
-            raise StorageUnavailable("the object ended before its recorded size")
-        view[: len(data)] = data
-        self._position += len(data)
-        return len(data)
-
-    def close(self) -> None:
-        self._drop_response()
-        super().close()
-
-    def _drop_response(self) -> None:
-        if self._response is not None:
-            self._response.close()
-            self._response = None
-
-
-class _Hasher:
-    """MD5 of a series of chunks, computed on a thread of its own (hashlib lets go of the GIL
-    while it hashes), so hashing a part runs beside reading and sending it. At most two
-    chunks wait; ``update`` blocks while they do."""
-
-    def __init__(self) -> None:
-        self._md5 = hashlib.md5(usedforsecurity=False)
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=2)
-        self._thread = threading.Thread(target=self._run, name="part-md5", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (chunk := self._queue.get()) is not None:
-            self._md5.update(chunk)
-
-    def update(self, chunk: bytes) -> None:
-        self._queue.put(chunk)
-
-    def hexdigest(self) -> str:
-        self.close()
-        return self._md5.hexdigest()
-
-    def close(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
-
-
-class _PartBody:
-    """What botocore sends as a streamed part: exactly ``length`` bytes of the caller's stream,
-    read as botocore asks for them and hashed (MD5) on the way. Not seekable, so never sent
-    twice. An error from the stream (or IncompletePart when it ends early) is kept in
-    ``error`` and raised, which cuts the request to S3 off."""
-
-    def __init__(self, stream: BinaryIO, length: int) -> None:
-        self._stream = stream
-        self._left = length  # still to read from the stream
-        self._chunk = b""  # the last read from the stream, handed on from ``_at``
-        self._at = 0
-        self._step = STEP_FIRST
-        self.md5 = _Hasher()
-        self.error: BaseException | None = None
-        self.read_so_far = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int | None = -1) -> bytes:
-        if self._at >= len(self._chunk):
-            self._fill()
-        start, whole = self._at, len(self._chunk)
-        end = whole if size is None or size < 0 else min(whole, start + size)
-        self._at = end
-        self.read_so_far += end - start
-        return self._chunk if start == 0 and end == whole else self._chunk[start:end]
-
-    def _fill(self) -> None:
-        if self._left <= 0:
-            return
-        want = min(self._step, self._left)
-        started = time.monotonic()
-        try:
-            chunk = self._stream.read(want)
-            if not chunk:
-                raise IncompletePart(f"the part ended {self._left} bytes short")
-            if len(chunk) > want:
-                raise ValueError("the stream gave more bytes than were asked for")
-        except BaseException as exc:
-            self.error = exc
-            raise
-        elapsed = time.monotonic() - started
-        if elapsed < STEP_FAST:
-            self._step = min(self._step * 2, STEP_MAX)
-        elif elapsed > STEP_SLOW:
-            self._step = max(self._step // 2, STEP_MIN)
-        self._left -= len(chunk)
-        self.md5.update(chunk)
-        self._chunk, self._at = chunk, 0
 
 
 def _later(part: dict[str, Any], than: dict[str, Any]) -> bool:
@@ -651,22 +451,3 @@ def _check_upload_id(upload_id: str) -> str:
     if not isinstance(upload_id, str) or not _UPLOAD_ID.fullmatch(upload_id):
         raise ValueError("not an upload id this storage made")
     return upload_id
-
-
-@contextmanager
-def _spooled(stream: BinaryIO, limit: int) -> Iterator[tuple[IO[bytes], int]]:
-    """Up to ``limit`` bytes of ``stream`` in a rewound buffer: memory up to PART_SIZE, a
-    temporary file beyond it. Errors from ``stream`` itself pass through unchanged."""
-    with tempfile.SpooledTemporaryFile(max_size=PART_SIZE) as spool:
-        size = 0
-        while size < limit:
-            chunk = stream.read(min(CHUNK, limit - size))
-            if not chunk:
-                break
-            try:
-                spool.write(chunk)
-            except OSError as exc:
-                raise StorageUnavailable("could not buffer the upload") from exc
-            size += len(chunk)
-        spool.seek(0)
-        yield spool, size
