@@ -243,22 +243,17 @@ def test_no_model_means_not_available(app, monkeypatch):
         assert transcribe.available() is False
 
 
-def test_only_voice_notes_of_this_part_can_become_words(app, child_client, world):
-    app.config["TRANSCRIBE"] = "auto"
-    monkeypatch_available = pytest.MonkeyPatch()
-    monkeypatch_available.setattr(transcribe, "available", lambda: True)
-    try:
-        mine = _section(world)
-        other = _section(world, "Things that worry me")
-        note = _add_voice_note(child_client, other, factories.wav_bytes(8000))
-        photo = factories.item(app, world.child, world.young_person, title="Photo")
-        child_client.post(f"/story/{mine.id}", data={"body": "Hi", "items": [str(photo.id)]})
-        for item_id in (note.id, photo.id, 999_999):
-            response = child_client.post(f"/story/{mine.id}/voice/{item_id}/words")
-            assert response.status_code == 404
-        assert db.session.scalar(select(Transcript)) is None
-    finally:
-        monkeypatch_available.undo()
+def test_only_voice_notes_of_this_part_can_become_words(app, child_client, world, monkeypatch):
+    monkeypatch.setattr(transcribe, "available", lambda: True)
+    mine = _section(world)
+    other = _section(world, "Things that worry me")
+    note = _add_voice_note(child_client, other, factories.wav_bytes(8000))
+    photo = factories.item(app, world.child, world.young_person, title="Photo")
+    child_client.post(f"/story/{mine.id}", data={"body": "Hi", "items": [str(photo.id)]})
+    for item_id in (note.id, photo.id, 999_999):
+        response = child_client.post(f"/story/{mine.id}/voice/{item_id}/words")
+        assert response.status_code == 404
+    assert db.session.scalar(select(Transcript)) is None
 
 
 def test_deleting_a_voice_note_for_ever_takes_it_out_of_the_story(app, child_client, world):
