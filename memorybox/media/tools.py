@@ -476,9 +476,12 @@ def run_job(
 
 def _run_in_child(request: bytes, memory_bytes: int, timeout: float, too_slow: str) -> Completed:
     """Hand the request to a child and wait. A child that ends before it has read the
-    request (it said nothing) never saw the file: one more is tried before giving up."""
+    request (it said nothing) never saw the file: one more, started afresh (another spare
+    may have died of the same cause, and a just-killed one can still look alive), is tried
+    before giving up."""
     for attempt in (1, 2):
-        child = _spares.take() if memory_bytes <= CHILD_MEMORY_BYTES else None
+        spare_allowed = attempt == 1 and memory_bytes <= CHILD_MEMORY_BYTES
+        child = _spares.take() if spare_allowed else None
         warm = child is not None
         if child is None:
             child = _Child.start(memory_bytes)
@@ -490,6 +493,8 @@ def _run_in_child(request: bytes, memory_bytes: int, timeout: float, too_slow: s
         if done.stdout.startswith(_child.ACK):
             return done
         log.warning("a media child (attempt %s) ended before it took its job", attempt)
+        if warm:  # whatever ended it (the OOM killer, say) may have ended its siblings too
+            _spares.clear()
     raise MediaError(errors.NOT_READY)
 
 

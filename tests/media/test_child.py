@@ -252,6 +252,21 @@ def test_a_spare_killed_after_it_was_handed_the_job_is_tried_again(small_jpeg, u
     assert len(used) == 2 and used[1][0] != spare
 
 
+def test_when_every_spare_died_at_once_the_second_try_is_a_fresh_child(
+    small_jpeg, used, monkeypatch
+):
+    """Both spares killed (and, just killed, still looking alive): the first try takes one,
+    the second does not take the other but starts a new child."""
+    spares = _warm_spares()
+    assert len(spares) == 2
+    monkeypatch.setattr(tools._Child, "fresh", lambda self: True)
+    for pid in spares:
+        os.kill(pid, signal.SIGKILL)
+    assert _check(small_jpeg) == {"width": 64, "height": 48}
+    assert used[0][0] in spares and used[0][1] == "spare"
+    assert used[1][1] == "new" and used[1][0] not in spares
+
+
 def test_a_child_that_never_takes_its_job_is_not_ready_not_damaged(small_jpeg, monkeypatch):
     monkeypatch.setattr(
         tools, "CHILD_BOOTSTRAP", "import sys; sys.exit(3)"
