@@ -26,8 +26,10 @@ VENV_BIN = Path(sys.executable).parent
 DEMO_EMAIL = "alex@demo.example.org"
 DEMO_PASSWORD = "memorybox-demo"  # noqa: S105 - the public demo account
 MIB = 1024 * 1024
-#: What the browser (tus-js-client in static/) sends, and the app's S3 part size.
+#: The app's S3 part size (memorybox.memories.uploads.PART_SIZE), and the baseline's.
 PART_SIZE = 8 * MIB
+#: What the browser (tus-js-client in static/js/site.js) sends per PATCH.
+PATCH_SIZE = 64 * MIB
 #: How much of a part is read from disk and written to the socket at once.
 SEND_BLOCK = 1 * MIB
 
@@ -287,8 +289,9 @@ class Client:
     def add_form_token(self) -> str:
         return self._csrf(f"/children/{self.child_id}/add")
 
-    def upload(self, path: Path, csrf: str, part_size: int = PART_SIZE) -> str:
-        """tus: create, then PATCH each part in turn, streamed from disk; the upload's id."""
+    def upload(self, path: Path, csrf: str, patch_size: int = PATCH_SIZE) -> str:
+        """tus: create, then one PATCH per ``patch_size`` bytes in turn, streamed from disk;
+        the upload's id."""
         size = path.stat().st_size
         common = {"Tus-Resumable": "1.0.0", "X-CSRFToken": csrf}
         created = self.http.post(
@@ -306,7 +309,7 @@ class Client:
         url = location if location.startswith("http") else f"{self.base}{location}"
         fd = os.open(path, os.O_RDONLY)
         try:
-            for offset, length in parts(size, part_size):
+            for offset, length in parts(size, patch_size):
                 sent = self.http.patch(
                     url,
                     data=FilePart(fd, offset, length),

@@ -140,6 +140,18 @@ def no_resend_gap(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(s3_module, "RESEND_GAP", 0.0)
 
 
+def _through(relay: PartRelay, s3_server: SeaweedS3, check: str = "crc32") -> S3Storage:
+    """S3 storage through the relay, its part check settled (probed, or set to ``check``
+    when that is "md5") before the relay starts counting parts."""
+    storage = s3_server.storage(endpoint_url=relay.endpoint)
+    if check == "md5":
+        storage._part_check = "md5"
+    else:
+        assert storage.part_check() == check
+    relay.part_requests = relay.part_bytes = 0
+    return storage
+
+
 def _content(size: int, seed: int) -> bytes:
     block = hashlib.sha256(seed.to_bytes(4, "big")).digest() * (MiB // 32)
     return (block * (size // MiB + 1))[:size]
@@ -177,7 +189,7 @@ def _object_sha256(storage: S3Storage, key: str) -> str:
 
 def test_a_part_is_forwarded_while_it_is_still_arriving(s3_server, relay):
     """The first megabytes reach S3 before the client's stream has been read to its end."""
-    storage = s3_server.storage(endpoint_url=relay.endpoint)
+    storage = _through(relay, s3_server)
     part = _content(8 * MiB, 1)
     forwarded_early: list[bool] = []
 
@@ -194,12 +206,15 @@ def test_a_part_is_forwarded_while_it_is_still_arriving(s3_server, relay):
     storage.delete(key)
 
 
-def test_a_part_changed_on_the_way_is_refused_and_its_resend_is_what_is_kept(s3_server, relay):
-    """The relay flips one byte of the first part: S3's ETag is not the MD5 of what was
-    read, so the part does not count. Sent again under the same number (after the wait that
-    makes SeaweedFS list it as the newer copy), the object assembled is byte for byte the
-    file."""
-    storage = s3_server.storage(endpoint_url=relay.endpoint)
+@pytest.mark.parametrize("check", ["crc32", "md5"])
+def test_a_part_changed_on_the_way_is_refused_and_its_resend_is_what_is_kept(
+    s3_server, relay, check
+):
+    """The relay flips one byte of the first part: the CRC32 SeaweedFS reports (or, where a
+    server reports none, its ETag) is not that of what was read, so the part does not count.
+    Sent again under the same number (after the wait that makes SeaweedFS list it as the
+    newer copy), the object assembled is byte for byte the file."""
+    storage = _through(relay, s3_server, check)
     first, last = _content(6 * MiB, 2), _content(MiB + 5, 3)
     key = new_key("bin")
     upload_id = storage.start_upload(key, "application/octet-stream")
@@ -218,7 +233,7 @@ def test_a_part_changed_on_the_way_is_refused_and_its_resend_is_what_is_kept(s3_
 def test_a_stream_that_fails_mid_part_stores_nothing(s3_server, relay, fails_with):
     """The client's own error comes out unchanged (the web layer tells a dropped connection
     from an outage by it), the half-sent request to S3 is cut, and nothing is stored."""
-    storage = s3_server.storage(endpoint_url=relay.endpoint)
+    storage = _through(relay, s3_server)
     part = _content(8 * MiB, 4)
 
     def drop(offset: int) -> None:
@@ -288,7 +303,7 @@ def test_reads_from_a_slow_client_get_smaller_and_from_a_fast_one_larger(monkeyp
         while body.read(256 * 1024):
             pass
     finally:
-        body.md5.close()
+        body.checksum.close()
     assert stream.asked[:5] == [64 * 1024, 32 * 1024, 16 * 1024, 16 * 1024, 16 * 1024]
     assert max(stream.asked) == s3_streams.STEP_MAX
     assert body.read_so_far == 4 * MiB
@@ -338,3 +353,108 @@ def test_a_look_at_head_and_tail_fetches_only_those(s3_server, monkeypatch):
         f"bytes={peek}-",
     ]
     storage.delete(key)
+
+
+class FakeS3(http.server.BaseHTTPRequestHandler):
+    """Just enough of S3 for parts: starts an upload, takes a part (answering as ``part``
+    says: "etag" for an ETag only, "refuse" for AWS's 400 to a bare checksum header) and
+    aborts; every request is kept as (method, path, checksum header)."""
+
+    part = "etag"
+    seen: list[tuple[str, str, str]] = []
+
+    def _answer(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None):
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _keep(self) -> None:
+        asked = self.headers.get("x-amz-sdk-checksum-algorithm", "")
+        self.seen.append((self.command, self.path, asked))
+
+    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        self._keep()
+        self._answer(
+            200,
+            b"<InitiateMultipartUploadResult><Bucket>memorybox-test</Bucket><Key>k</Key>"
+            b"<UploadId>fake-upload</UploadId></InitiateMultipartUploadResult>",
+        )
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._keep()
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.part == "refuse" and self.headers.get("x-amz-sdk-checksum-algorithm"):
+            self._answer(
+                400,
+                b"<Error><Code>InvalidRequest</Code><Message>x-amz-sdk-checksum-algorithm "
+                b"specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers "
+                b"were found.</Message></Error>",
+            )
+            return
+        etag = hashlib.md5(body, usedforsecurity=False).hexdigest()
+        self._answer(200, headers={"ETag": f'"{etag}"'})
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._keep()
+        self._answer(204)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_s3() -> Iterator[Callable[[str], S3Storage]]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeS3)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    FakeS3.seen = []
+
+    def storage(part: str) -> S3Storage:
+        FakeS3.part = part
+        return S3Storage(
+            "memorybox-test",
+            endpoint_url=f"http://127.0.0.1:{server.server_port}",
+            access_key="MBFAKE",
+            secret_key="fake-secret",
+        )
+
+    yield storage
+    server.shutdown()
+    server.server_close()
+
+
+def test_seaweedfs_reports_each_parts_crc32_so_parts_are_checked_by_it(s3_server):
+    storage = s3_server.storage()
+    assert storage.part_check() == "crc32"
+    part = _content(5 * MiB + 3, 6)
+    key = new_key("bin")
+    upload_id = storage.start_upload(key, "application/octet-stream")
+    storage.upload_part(key, upload_id, 1, io.BytesIO(part), len(part))
+    assert storage.uploaded_parts(key, upload_id) == [(1, len(part))]  # the probe is not one
+    storage.abort_upload(key, upload_id)
+
+
+@pytest.mark.parametrize("answer", ["etag", "refuse"])
+def test_a_server_that_does_not_report_crc32s_is_checked_by_md5(fake_s3, answer):
+    """A server that reports no CRC32, or refuses to be asked (as AWS does), gets MD5 checks
+    and is not asked again; the probe's scratch upload is aborted."""
+    storage = fake_s3(answer)
+    part = _content(5 * MiB, 7)
+    storage.upload_part(new_key("bin"), "fake-upload", 1, io.BytesIO(part), len(part))
+    assert storage.part_check() == "md5"
+    methods = [method for method, _path, _asked in FakeS3.seen]
+    assert methods == ["POST", "PUT", "DELETE", "PUT"]  # probe: start, part, abort; the part
+    assert FakeS3.seen[1][2] == "CRC32" and FakeS3.seen[3][2] == ""
+
+
+def test_a_server_that_stops_reporting_crc32s_has_the_part_sent_again_and_is_probed_again(
+    fake_s3, no_resend_gap
+):
+    storage = fake_s3("etag")
+    storage._part_check = "crc32"  # as if it had reported them before
+    part = _content(5 * MiB, 8)
+    with pytest.raises(PartCorrupted):
+        storage.upload_part(new_key("bin"), "fake-upload", 1, io.BytesIO(part), len(part))
+    assert storage.part_check() == "md5"

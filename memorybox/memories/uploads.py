@@ -1,10 +1,14 @@
-"""Resumable uploads: start, append a part, finish. Each part streams straight to storage.
+"""Resumable uploads: start, append, finish. Each PATCH streams straight to storage.
 
-Parts must be at least ``MIN_PART_SIZE`` (5 MiB) except the last, as S3 requires; the
-browser sends 8 MiB parts. A part cut short (or stored with other bytes than were sent)
-does not count, so the offset only moves when a whole part is safe, and the client resumes
-from there. S3's own list of parts is the record of what is stored: the database keeps one
-row per upload (offset, number of parts), written once per part.
+A PATCH (at most 64 MiB; the browser sends 64 MiB) is stored as parts of 8 MiB, one after
+another as its bytes arrive; a remainder under ``MIN_PART_SIZE`` (5 MiB, S3's least for any
+part but the last) joins the part before it. So a PATCH other than the last must be at least
+5 MiB. A part cut short (or stored with other bytes than were sent) does not count, so the
+offset only moves past whole parts that are safe, and the client resumes from there: a
+connection that drops halfway through a PATCH keeps the parts already stored. S3's own list
+of parts is the record of what is stored: the database keeps one row per upload (offset,
+number of parts), written once per PATCH (and when one fails part-way). No transaction is
+held open while the bytes arrive, which can take minutes on a phone.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import secrets
 from datetime import timedelta
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from memorybox import clock
 from memorybox.accounts.models import User
@@ -23,7 +27,10 @@ from memorybox.memories.models import UploadSession
 from memorybox.memories.services import display_name_for_upload
 from memorybox.storage import MIN_PART_SIZE, Storage, StorageError, new_key
 
-MAX_PART_SIZE = 64 * 1024 * 1024
+#: A PATCH is stored as parts of this size (see ``_parts``).
+PART_SIZE = 8 * 1024 * 1024
+#: The most one PATCH may carry (proxies such as Cloudflare's refuse requests over 100 MB).
+MAX_PATCH_SIZE = 64 * 1024 * 1024
 ABANDONED_AFTER = timedelta(days=2)
 
 
@@ -61,7 +68,8 @@ def start(
 def append(
     session: UploadSession, *, offset: int, stream: BinaryIO, length: int, storage: Storage
 ) -> int:
-    """Store one part; returns the new offset."""
+    """Store the ``length`` bytes of one PATCH as one or more parts; returns the new offset.
+    When it fails part-way, the parts already stored count and the error is raised."""
     if session.complete:
         raise UploadProblem("This upload is already finished.", 409)
     if offset != session.offset:
@@ -69,24 +77,60 @@ def append(
     last = offset + length == session.length
     if length <= 0 or offset + length > session.length:
         raise UploadProblem("That part does not fit the file.", 400)
-    if length > MAX_PART_SIZE or (not last and length < MIN_PART_SIZE):
+    if length > MAX_PATCH_SIZE or (not last and length < MIN_PART_SIZE):
         raise UploadProblem("Parts must be between 5 MB and 64 MB, except the last.", 400)
-    number = session.parts + 1
+    upload_id, parts = session.id, session.parts
     key, storage_upload_id = session.storage_key, session.storage_upload_id
+    db.session.commit()  # nothing is held open while the bytes arrive
+    stored = 0
     try:
-        storage.upload_part(key, storage_upload_id, number, stream, length)
+        for size in _parts(length, last):
+            storage.upload_part(key, storage_upload_id, parts + 1, stream, size)
+            parts += 1
+            stored += size
         if last:
             storage.complete_upload(key, storage_upload_id)
     except FileNotFoundError:  # finished or cancelled by another request meanwhile
         raise UploadProblem("This upload is already finished or was stopped.", 409) from None
-    new_offset = offset + length
-    session.parts = number
-    session.offset = new_offset
-    session.updated_at = clock.now()
-    if last:
-        session.completed_at = session.updated_at
-    db.session.commit()  # one UPDATE of the upload's row (and no SELECT after it)
-    return new_offset
+    except BaseException:
+        if stored:
+            _record(upload_id, offset, parts, offset + stored, complete=False)
+        raise
+    _record(upload_id, offset, parts, offset + stored, complete=last)
+    return offset + stored
+
+
+def _parts(length: int, last: bool) -> list[int]:
+    """The sizes of the parts a PATCH of ``length`` bytes is stored as: PART_SIZE each, and
+    what is left over as a part of its own, unless it is under MIN_PART_SIZE and does not
+    end the file (it then joins the part before)."""
+    whole, rest = divmod(length, PART_SIZE)
+    sizes = [PART_SIZE] * whole
+    if rest:
+        if sizes and rest < MIN_PART_SIZE and not last:
+            sizes[-1] += rest
+        else:
+            sizes.append(rest)
+    return sizes
+
+
+def _record(upload_id: str, offset: int, parts: int, new_offset: int, *, complete: bool) -> None:
+    """Move the upload from ``offset`` to ``new_offset`` (one UPDATE, no SELECT). If another
+    request moved it meanwhile, that one's parts were the same bytes: this one is refused."""
+    now = clock.now()
+    moved = db.session.execute(
+        update(UploadSession)
+        .where(UploadSession.id == upload_id, UploadSession.offset == offset)
+        .values(
+            parts=parts,
+            offset=new_offset,
+            updated_at=now,
+            **({"completed_at": now} if complete else {}),
+        )
+    )
+    db.session.commit()
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise UploadProblem("That part is not the next one.", 409)
 
 
 def cancel(session: UploadSession, storage: Storage) -> None:

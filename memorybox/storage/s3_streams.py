@@ -4,8 +4,8 @@
   RangeNotSatisfiable or StorageUnavailable, so none reaches a caller.
 - ``S3Reader``: a seekable reader over one object whose first read after a seek fetches a
   bounded range.
-- ``PartBody`` (with ``Hasher``): a part streamed from the client to S3 as it arrives, read
-  in steps that follow the client's pace and hashed (MD5) on a thread of its own.
+- ``PartBody`` (with ``Crc32`` or ``Md5``): a part streamed from the client to S3 as it
+  arrives, read in steps that follow the client's pace and checksummed on the way.
 - ``spooled``: a bounded, rewound copy of a stream, for parts whose payload is signed.
 
 See ``memorybox.storage.s3`` for why parts are streamed and how they are checked.
@@ -13,12 +13,14 @@ See ``memorybox.storage.s3`` for why parts are streamed and how they are checked
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import queue
 import tempfile
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, BinaryIO
@@ -155,10 +157,32 @@ class S3Reader(io.RawIOBase):
             self._response = None
 
 
-class Hasher:
+def crc32_base64(data: bytes) -> str:
+    """CRC32 as S3 writes it in ``x-amz-checksum-crc32``: four big-endian bytes, base64."""
+    return base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode("ascii")
+
+
+class Crc32:
+    """CRC32 of a series of chunks, in the caller's thread (zlib does a part in about a
+    millisecond). ``digest`` is base64, as S3 reports it."""
+
+    def __init__(self) -> None:
+        self._crc = 0
+
+    def update(self, chunk: bytes) -> None:
+        self._crc = zlib.crc32(chunk, self._crc)
+
+    def digest(self) -> str:
+        return base64.b64encode(self._crc.to_bytes(4, "big")).decode("ascii")
+
+    def close(self) -> None:
+        pass
+
+
+class Md5:
     """MD5 of a series of chunks, computed on a thread of its own (hashlib lets go of the GIL
     while it hashes), so hashing a part runs beside reading and sending it. At most two
-    chunks wait; ``update`` blocks while they do."""
+    chunks wait; ``update`` blocks while they do. ``digest`` is hex, as in an ETag."""
 
     def __init__(self) -> None:
         self._md5 = hashlib.md5(usedforsecurity=False)
@@ -173,7 +197,7 @@ class Hasher:
     def update(self, chunk: bytes) -> None:
         self._queue.put(chunk)
 
-    def hexdigest(self) -> str:
+    def digest(self) -> str:
         self.close()
         return self._md5.hexdigest()
 
@@ -185,17 +209,18 @@ class Hasher:
 
 class PartBody:
     """What botocore sends as a streamed part: exactly ``length`` bytes of the caller's stream,
-    read as botocore asks for them and hashed (MD5) on the way. Not seekable, so never sent
-    twice. An error from the stream (or IncompletePart when it ends early) is kept in
+    read as botocore asks for them and checksummed on the way (``checksum``: "crc32" or
+    "md5"; the result is ``checksum.digest()``). Not seekable, so never sent twice. An
+    error from the stream (or IncompletePart when it ends early) is kept in
     ``error`` and raised, which cuts the request to S3 off."""
 
-    def __init__(self, stream: BinaryIO, length: int) -> None:
+    def __init__(self, stream: BinaryIO, length: int, checksum: str = "md5") -> None:
         self._stream = stream
         self._left = length  # still to read from the stream
         self._chunk = b""  # the last read from the stream, handed on from ``_at``
         self._at = 0
         self._step = STEP_FIRST
-        self.md5 = Hasher()
+        self.checksum: Crc32 | Md5 = Crc32() if checksum == "crc32" else Md5()
         self.error: BaseException | None = None
         self.read_so_far = 0
 
@@ -203,13 +228,16 @@ class PartBody:
         return True
 
     def read(self, size: int | None = -1) -> bytes:
+        """The rest of the chunk last read from the client, even when ``size`` asks for less
+        (only urllib3 reads this, and it sends whatever a read gives): a chunk of up to
+        STEP_MAX goes out in one send, not cut into botocore's 128 KiB blocks (a copy and a
+        system call each)."""
         if self._at >= len(self._chunk):
             self._fill()
-        start, whole = self._at, len(self._chunk)
-        end = whole if size is None or size < 0 else min(whole, start + size)
-        self._at = end
-        self.read_so_far += end - start
-        return self._chunk if start == 0 and end == whole else self._chunk[start:end]
+        start = self._at
+        self._at = len(self._chunk)
+        self.read_so_far += self._at - start
+        return self._chunk if start == 0 else self._chunk[start:]
 
     def _fill(self) -> None:
         if self._left <= 0:
@@ -231,7 +259,7 @@ class PartBody:
         elif elapsed > STEP_SLOW:
             self._step = max(self._step // 2, STEP_MIN)
         self._left -= len(chunk)
-        self.md5.update(chunk)
+        self.checksum.update(chunk)
         self._chunk, self._at = chunk, 0
 
 

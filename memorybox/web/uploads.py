@@ -17,6 +17,7 @@ from memorybox.memories.models import UploadSession
 from memorybox.policy import Action
 from memorybox.storage import IncompletePart, PartCorrupted, StorageError
 from memorybox.web.access import load, signed_in_actor, storage
+from memorybox.web.request_body import UploadBody
 
 bp = Blueprint("uploads", __name__)
 
@@ -94,23 +95,6 @@ def resume(upload_id: str) -> ResponseReturnValue:
     return response
 
 
-class _Body:
-    """The request body as storage reads it. A server that ends the body at its
-    Content-Length itself (gunicorn says so with ``wsgi.input_terminated``) is read directly,
-    without Werkzeug's guard, which copies every chunk twice more; storage never asks for
-    more than the declared length. A dropped connection is ClientDisconnected either way."""
-
-    def __init__(self) -> None:
-        terminated = request.environ.get("wsgi.input_terminated")
-        self._raw = request.input_stream if terminated else request.stream
-
-    def read(self, size: int = -1) -> bytes:
-        try:
-            return self._raw.read(size)
-        except OSError as exc:
-            raise ClientDisconnected() from exc
-
-
 @bp.route("/uploads/<upload_id>", methods=["PATCH"])
 @login_required
 def append(upload_id: str) -> ResponseReturnValue:
@@ -121,11 +105,12 @@ def append(upload_id: str) -> ResponseReturnValue:
     length = request.content_length
     if offset is None or length is None:
         return _problem("Upload-Offset and Content-Length are needed.", 400)
+    body = UploadBody(request.environ, request.input_stream, request.stream)
     try:
         new_offset = uploads.append(
             session,
             offset=offset,
-            stream=cast(BinaryIO, _Body()),
+            stream=cast(BinaryIO, body),
             length=length,
             storage=storage(),
         )
