@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from memorybox.db import db
 from memorybox.memories.models import MemoryItem, Processing, UploadSession
-from memorybox.storage import MIN_PART_SIZE
+from memorybox.storage import MIN_PART_SIZE, StorageUnavailable
 from tests import factories
 from tests.factories import login_as
 
@@ -177,3 +177,29 @@ def test_on_s3_parts_become_a_multipart_upload(app, client, world, s3_server):
     assert _add_from(client, world.child.id, location).status_code == 302
     item = db.session.scalar(select(MemoryItem))
     assert item.storage_backend == "s3" and item.processing is Processing.READY
+
+
+def test_a_file_that_cannot_be_joined_keeps_its_last_part_to_send_again(
+    app, client, world, monkeypatch
+):
+    """Every part stored but storage failing to join them: the answer is 503 and the offset
+    stops before the last part, so the client sends it again and joining is tried again
+    (an offset at the end would look finished while nothing was joined)."""
+    login_as(client, world.young_person)
+    content = factories.jpeg_bytes(64, 48) + bytes(20 * 1024 * 1024)
+    location = _start(client, world.child.id, len(content)).headers["Location"]
+    storage = app.extensions["memorybox.storage"]
+    joined = storage.complete_upload
+
+    def outage(*args):
+        raise StorageUnavailable("storage is down")
+
+    monkeypatch.setattr(storage, "complete_upload", outage)
+    failed = _patch(client, location, 0, content)  # one PATCH: parts of 8, 8 and the rest
+    assert failed.status_code == 503
+    offset = int(client.head(location, headers=TUS).headers["Upload-Offset"])
+    assert offset == 16 * 1024 * 1024
+    monkeypatch.setattr(storage, "complete_upload", joined)
+    rest = _patch(client, location, offset, content[offset:])
+    assert rest.status_code == 204 and rest.headers["Upload-Offset"] == str(len(content))
+    assert _add_from(client, world.child.id, location).status_code == 302

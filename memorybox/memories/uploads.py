@@ -83,8 +83,9 @@ def append(
     key, storage_upload_id = session.storage_key, session.storage_upload_id
     db.session.commit()  # nothing is held open while the bytes arrive
     stored = 0
+    sizes = _parts(length, last)
     try:
-        for size in _parts(length, last):
+        for size in sizes:
             storage.upload_part(key, storage_upload_id, parts + 1, stream, size)
             parts += 1
             stored += size
@@ -93,6 +94,8 @@ def append(
     except FileNotFoundError:  # finished or cancelled by another request meanwhile
         raise UploadProblem("This upload is already finished or was stopped.", 409) from None
     except BaseException:
+        if last and stored == length:  # stored, but not joined into the file: the last part
+            parts, stored = parts - 1, stored - sizes[-1]  # is to be sent again, and then joined
         if stored:
             _record(upload_id, offset, parts, offset + stored, complete=False)
         raise
