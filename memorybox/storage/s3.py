@@ -65,7 +65,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import suppress
-from typing import IO, Any, BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import parse_qsl, urlparse
 
 import boto3
@@ -223,12 +223,9 @@ class S3Storage:
                     number = len(parts) + 1
                     if number > MAX_PART_NUMBER:
                         raise ValueError("the object is larger than S3 can take in one upload")
-                    parts.append(
-                        {
-                            "PartNumber": number,
-                            "ETag": self._put_part(key, upload_id, number, body, size),
-                        }
-                    )
+                    with translated():
+                        sent = self._send_part(self._client, key, upload_id, number, body, size)
+                    parts.append({"PartNumber": number, "ETag": str(sent["ETag"])})
                     total += size
                     if size < PART_SIZE:
                         break
@@ -333,13 +330,8 @@ class S3Storage:
         body = PartBody(stream, length, check)
         try:
             with translated():
-                sent = self._parts_client.upload_part(
-                    Bucket=self.bucket,
-                    Key=key,
-                    UploadId=upload_id,
-                    PartNumber=part_number,
-                    Body=body,
-                    ContentLength=length,
+                sent = self._send_part(
+                    self._parts_client, key, upload_id, part_number, body, length
                 )
         except StorageError:
             if body.error is not None:  # the client's stream failed, not S3
@@ -409,13 +401,8 @@ class S3Storage:
             upload_id = str(
                 self._client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
             )
-            sent = self._parts_client.upload_part(
-                Bucket=self.bucket,
-                Key=key,
-                UploadId=upload_id,
-                PartNumber=1,
-                Body=_PROBE_BODY,
-                ContentLength=len(_PROBE_BODY),
+            sent = self._send_part(
+                self._parts_client, key, upload_id, 1, _PROBE_BODY, len(_PROBE_BODY)
             )
         except ClientError as exc:  # an answer, not an outage: the server will not say
             log.info("object storage refused the CRC32 question (%s)", exc)
@@ -466,17 +453,19 @@ class S3Storage:
 
     # Helpers
 
-    def _put_part(self, key: str, upload_id: str, number: int, body: IO[bytes], size: int) -> str:
-        with translated():
-            sent = self._client.upload_part(
-                Bucket=self.bucket,
-                Key=key,
-                UploadId=upload_id,
-                PartNumber=number,
-                Body=body,
-                ContentLength=size,
-            )
-        return str(sent["ETag"])
+    def _send_part(
+        self, client: Any, key: str, upload_id: str, number: int, body: Any, size: int
+    ) -> dict[str, Any]:
+        """One UploadPart through ``client`` (boto3's errors untranslated)."""
+        sent: dict[str, Any] = client.upload_part(
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=body,
+            ContentLength=size,
+        )
+        return sent
 
     def _list_parts(self, key: str, upload_id: str) -> list[dict[str, Any]]:
         """The stored parts, one per part number, in order.
