@@ -13,7 +13,7 @@ from memorybox.memories.models import (
     Processing,
     Rendition,
 )
-from memorybox.notifications.models import HelpRequest, Notification
+from memorybox.notifications.models import HelpRequest, Notification, TalkRequest
 from memorybox.sharing.models import Audience, Basis, Collection, CollectionItem, Consent, Visit
 from memorybox.story.models import (
     ReadReceipt,
@@ -37,6 +37,7 @@ __all__ = [
     "Consent",
     "HelpRequest",
     "Notification",
+    "TalkRequest",
     "Visit",
     "ReadReceipt",
     "SectionDraft",

@@ -20,6 +20,7 @@ from memorybox.children import relationships
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.exports.models import Export, ExportKind
 from memorybox.memories.models import BIN_DAYS, ItemStatus, MemoryItem, UploadSession
+from memorybox.notifications.models import HelpRequest, Notification, TalkRequest
 from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience, Collection, Consent
 from memorybox.story.models import StoryPrompt, StorySection
@@ -47,7 +48,8 @@ class Action(enum.StrEnum):
     # Own pages (target: the actor)
     CARER_HOME = "carer:home"
     CASELOAD_VIEW = "caseload:view"
-    NOTIFICATIONS_VIEW = "notifications:view"
+    NOTIFICATIONS_VIEW = "notifications:view"  # your messages and message settings
+    NOTIFICATION_OPEN = "notification:open"  # target: Notification (your own)
     # Sharing (target: Child unless noted)
     SHARING_VIEW = "sharing:view"  # read every consent, and who has looked
     SHARING_DECIDE = "sharing:decide"  # give consents for this child
@@ -59,6 +61,11 @@ class Action(enum.StrEnum):
     SHARED_VIEW = "shared:view"  # what this child shares with me
     CAPACITY_RECORD = "capacity:record"  # record that the child decides for themselves
     HELP_ASK = "help:ask"  # the "I need help" button
+    HELP_VIEW = "help:view"  # one "I need help" request and who saw it (target: HelpRequest)
+    HELP_ACKNOWLEDGE = "help:acknowledge"  # "I've seen this, I'll be in touch" (HelpRequest)
+    TALK_VIEW = "talk:view"  # one "I'd like to talk about this" (target: TalkRequest)
+    TALK_ACKNOWLEDGE = "talk:acknowledge"  # target: TalkRequest
+    CHILD_ATTENTION = "child:attention"  # what needs the allocated social worker now (Child)
     ITEM_TALK = "item:talk"  # "I'd like to talk about this" (target: MemoryItem)
     ITEM_COMMENT = "item:comment"  # read and write comments (target: MemoryItem)
     ITEM_REVIEW = "item:review"  # moderation: approve or not (target: MemoryItem)
@@ -268,7 +275,7 @@ def _shared_view(actor: User, child: Child) -> Decision:
 
 
 def _capacity_record(actor: User, child: Child) -> Decision:
-    if child.user_id is None or child.decides_sharing_since is not None:
+    if child.user_id is None or sharing.decides_for_self(child):
         return _deny("nothing to record")
     if _allocated(actor, child):
         return _allow("allocated social worker")
@@ -283,6 +290,50 @@ def _item_talk(actor: User, item: MemoryItem) -> Decision:
     if _is_the_child(actor, item.child) and item.status is ItemStatus.KEPT and not item.in_bin:
         return _allow("your item")
     return _deny("the child only")
+
+
+def _help_view(actor: User, request: HelpRequest) -> Decision:
+    """The child who asked; the social worker allocated now; the authority's managers, who
+    make sure someone answers when nobody has."""
+    child = request.child
+    if _is_the_child(actor, child):
+        return _allow("you asked for help")
+    if _allocated(actor, child):
+        return _allow("allocated social worker")
+    if _manager_of(actor, child.authority_id):
+        return _allow("manager of the child's authority")
+    return _deny("not for you")
+
+
+def _help_acknowledge(actor: User, request: HelpRequest) -> Decision:
+    if request.acknowledged_at is not None:
+        return _deny("someone has seen it already")
+    if _is_the_child(actor, request.child):
+        return _deny("the child asked")
+    return _help_view(actor, request)
+
+
+def _talk_view(actor: User, request: TalkRequest) -> Decision:
+    child = request.child
+    if _is_the_child(actor, child):
+        return _allow("you asked to talk")
+    if _allocated(actor, child):
+        return _allow("allocated social worker")
+    return _deny("not for you")
+
+
+def _talk_acknowledge(actor: User, request: TalkRequest) -> Decision:
+    if request.acknowledged_at is not None:
+        return _deny("seen already")
+    if _allocated(actor, request.child):
+        return _allow("allocated social worker")
+    return _deny("allocated social worker only")
+
+
+def _child_attention(actor: User, child: Child) -> Decision:
+    if _allocated(actor, child):
+        return _allow("allocated social worker")
+    return _deny("allocated social worker only")
 
 
 def _item_comment(actor: User, item: MemoryItem) -> Decision:
@@ -316,6 +367,11 @@ def _upload_use(actor: User, upload: UploadSession) -> Decision:
 
 def _notifications_view(actor: User, target: User) -> Decision:
     return _allow("your own") if target.id == actor.id else _deny("someone else's")
+
+
+def _notification_open(actor: User, note: Notification) -> Decision:
+    """Opening your own notice is always allowed; where it leads is asked again there."""
+    return _allow("your own") if note.user_id == actor.id else _deny("someone else's")
 
 
 def _owner_only(check: Callable[[MemoryItem], Decision]) -> Callable[[User, MemoryItem], Decision]:
@@ -509,6 +565,12 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.CARER_HOME, User): _carer_home,
     (Action.CASELOAD_VIEW, User): _caseload_view,
     (Action.NOTIFICATIONS_VIEW, User): _notifications_view,
+    (Action.NOTIFICATION_OPEN, Notification): _notification_open,
+    (Action.HELP_VIEW, HelpRequest): _help_view,
+    (Action.HELP_ACKNOWLEDGE, HelpRequest): _help_acknowledge,
+    (Action.TALK_VIEW, TalkRequest): _talk_view,
+    (Action.TALK_ACKNOWLEDGE, TalkRequest): _talk_acknowledge,
+    (Action.CHILD_ATTENTION, Child): _child_attention,
     (Action.SHARING_VIEW, Child): _sharing_view,
     (Action.SHARING_DECIDE, Child): _sharing_decide,
     (Action.ITEM_SHARE, MemoryItem): _item_share,

@@ -345,7 +345,9 @@ def test_help_goes_to_the_duty_team_when_there_is_no_social_worker(app, world, t
 
 def test_id_like_to_talk_about_this_tells_the_social_worker(app, client, world, beach):
     login_as(client, world.young_person)
-    response = client.post(f"/items/{beach.id}/talk", follow_redirects=True)
+    response = client.post(
+        f"/items/{beach.id}/talk", data={"show_item": "no"}, follow_redirects=True
+    )
     assert b"We have told Sam" in response.data
     assert any("would like to talk" in n.message for n in _notes(world.social_worker))
 

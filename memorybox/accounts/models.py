@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from memorybox import clock
@@ -43,6 +43,9 @@ class Authority(Base):
     )
     # Where "I need help" goes when a child has no allocated social worker.
     duty_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    # An "I need help" nobody has acknowledged after this many working hours goes on to
+    # the duty inbox and the team managers.
+    help_escalation_hours: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
 
 
 class User(Base):
@@ -60,6 +63,13 @@ class User(Base):
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Email when a new message arrives: None means the default for the role (on for adults,
+    # off for young people, who choose it for themselves).
+    email_messages: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    # A young person is told when someone reads part of their story for the first time.
+    tell_me_reads: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # A social worker's team manager: told when help they were sent is not acknowledged.
+    team_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
     authority: Mapped[Authority] = relationship()
 
@@ -78,6 +88,16 @@ class User(Base):
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"
+
+    @property
+    def first_name(self) -> str:
+        return (self.display_name.split() or ["there"])[0]
+
+    @property
+    def wants_email(self) -> bool:
+        if self.email_messages is not None:
+            return self.email_messages
+        return self.role is not Role.YOUNG_PERSON
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"

@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 
 from memorybox import clock
+from memorybox.accounts.models import User
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
 
@@ -84,3 +85,8 @@ def current_allocations(child_id: int) -> list[Allocation]:
         .order_by(Allocation.start_date)
     )
     return list(db.session.scalars(query))
+
+
+def social_workers_of(child_id: int) -> list[User]:
+    """The social workers allocated to the child today."""
+    return [a.social_worker for a in current_allocations(child_id)]

@@ -7,6 +7,7 @@ bounded chunks, so a box of many gigabytes never sits in memory.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import json
@@ -20,6 +21,7 @@ from urllib.parse import quote
 from zipstream import ZIP_STORED, ZipStream
 
 from memorybox import clock
+from memorybox.db import db
 from memorybox.exports.content import Contents
 from memorybox.exports.streams import reader
 from memorybox.memories.models import ItemKind, MemoryItem
@@ -85,7 +87,21 @@ def json_document(contents: Contents) -> dict[str, Any]:
     }
 
 
+def _checksums(contents: Contents, storage: Storage) -> None:
+    """Items kept before checksums were recorded at processing have none: work each out
+    from the stored original once, and keep it."""
+    missing = [item for item in contents.items if len(item.sha256) != 64]
+    for item in missing:
+        digest = hashlib.sha256()
+        for chunk in storage.iter_bytes(item.storage_key):
+            digest.update(chunk)
+        item.sha256 = digest.hexdigest()
+    if missing:
+        db.session.commit()
+
+
 def build_json(contents: Contents, storage: Storage, key: str, report: Report) -> int:
+    _checksums(contents, storage)
     report(10)
     data = json.dumps(json_document(contents), ensure_ascii=False, indent=2).encode()
     report(80)

@@ -15,7 +15,14 @@ from memorybox.jobs.queue import huey
 
 log = logging.getLogger(__name__)
 
-__all__ = ["build_export", "huey", "process_item", "purge_expired_bin", "transcribe_voice_note"]
+__all__ = [
+    "build_export",
+    "escalate_help",
+    "huey",
+    "process_item",
+    "purge_expired_bin",
+    "transcribe_voice_note",
+]
 
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = (5, 30, 120, 600, 1800)  # seconds before attempts 2..6
@@ -151,3 +158,19 @@ def tidy_exports() -> int:
     for export_id in stalled:
         build_export(export_id)
     return removed + len(stalled)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def escalate_help() -> int:
+    """Every minute: an "I need help" nobody has acknowledged within the authority's working
+    hours goes on to the duty inbox and the team managers (once; recorded)."""
+    from memorybox.notifications import help as helping
+    from memorybox.notifications.service import Sender
+
+    with _app_context() as app:
+        sender = Sender(
+            mailer=app.extensions["memorybox.mailer"],
+            base_url=app.config["BASE_URL"],
+            mail_from=app.config["MAIL_FROM"],
+        )
+        return helping.escalate_due(sender)

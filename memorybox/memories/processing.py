@@ -8,6 +8,7 @@ and rows are committed together with the READY state.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import tempfile
@@ -56,6 +57,9 @@ def process(item_id: int, storage: Storage, *, max_attempts: int = 1) -> Process
         result = pipeline.process(source, item.content_type, item.kind.value, work / "out")
         clean_key = new_key(result.original.extension)
         with result.original.path.open("rb") as handle:
+            # The checksum of what is kept (location removed), as exports promise.
+            sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
+            handle.seek(0)
             size = storage.save(clean_key, handle, result.original.content_type)
         written.append(clean_key)
         renditions = []
@@ -80,6 +84,7 @@ def process(item_id: int, storage: Storage, *, max_attempts: int = 1) -> Process
         item.content_type = result.original.content_type
         item.extension = result.original.extension
         item.size_bytes = size
+        item.sha256 = sha256
         item.renditions = renditions
         item.taken_at = result.taken_at
         item.width, item.height = result.width, result.height

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import BinaryIO
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from memorybox import clock
 from memorybox.accounts.models import User
@@ -327,6 +327,7 @@ def delete_for_ever(item: MemoryItem, storage: Storage) -> None:
     """Remove the row first, then the object: a failure in between leaves an orphan object
     (logged with its key, for clean-up), never a row without its file."""
     keys = [item.storage_key, *(r.storage_key for r in item.renditions)]
+    from memorybox.notifications.models import TalkRequest
     from memorybox.sharing.models import CollectionItem, Consent
     from memorybox.story.models import Transcript, version_items
 
@@ -338,6 +339,10 @@ def delete_for_ever(item: MemoryItem, storage: Storage) -> None:
     db.session.execute(delete(CollectionItem).where(CollectionItem.item_id == item.id))
     db.session.execute(delete(Consent).where(Consent.item_id == item.id))
     db.session.execute(delete(Comment).where(Comment.item_id == item.id))
+    # A request to talk about it stays (the worker still needs to talk), naming no item.
+    db.session.execute(
+        update(TalkRequest).where(TalkRequest.item_id == item.id).values(item_id=None)
+    )
     db.session.delete(item)
     db.session.commit()
     for key in keys:

@@ -2,23 +2,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from memorybox import clock
+from memorybox.accounts.models import User
+from memorybox.children.models import Child
 from memorybox.db import Base, UTCDateTime
 
 
 class Notification(Base):
-    """One message in someone's notification centre. Holds no item content, only a pointer."""
+    """One message in someone's notification centre. Holds no content (no titles, no story
+    words, no pictures), only a pointer to what it is about: ``target_type`` and
+    ``target_id``. Opening it asks policy again, so a notice about something its reader may
+    no longer see (a share stopped, a placement ended) opens to nothing of it.
+    ``link`` is kept for notices made before targets existed."""
 
     __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_target", "target_type", "target_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     message: Mapped[str] = mapped_column(Text())
     link: Mapped[str] = mapped_column(String(200), default="")
+    target_type: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    target_id: Mapped[int | None] = mapped_column(default=None)
     urgent: Mapped[bool] = mapped_column(default=False)
     child_id: Mapped[int | None] = mapped_column(ForeignKey("children.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, index=True)
@@ -26,7 +35,11 @@ class Notification(Base):
 
 
 class HelpRequest(Base):
-    """A child pressed "I need help". Kept so nobody can say they were not told."""
+    """A child pressed "I need help". Kept so nobody can say they were not told.
+
+    It stays urgent until someone acknowledges it ("I've seen this, I'll be in touch"); if
+    nobody has by ``escalate_at`` (the authority's working hours after it was made) it is
+    sent on to the duty inbox and the team managers, and that is recorded here."""
 
     __tablename__ = "help_requests"
 
@@ -35,3 +48,43 @@ class HelpRequest(Base):
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     sent_to: Mapped[str] = mapped_column(Text(), default="")
+    escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    escalated_to: Mapped[str] = mapped_column(Text(), default="", server_default="")
+
+    child: Mapped[Child] = relationship()
+    acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+
+class TalkRequest(Base):
+    """A child pressed "I'd like to talk about this" on one of their memories.
+
+    ``shows_item`` is the child's answer to "may your social worker see it?". When the child
+    decides about sharing for themselves, a yes is also a consent for that item and each
+    worker told, recorded like any other, which the child can stop; otherwise it is their
+    wish, for the worker to act on. ``item_id`` is cleared if the item is deleted for ever."""
+
+    __tablename__ = "talk_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("memory_items.id"), default=None)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    words: Mapped[str] = mapped_column(Text(), default="")
+    shows_item: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+    child: Mapped[Child] = relationship()
+    acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_at is not None

@@ -1,19 +1,54 @@
-"""Sending notifications: in-app always, email too when the person has an address."""
+"""Sending notifications: in-app always, and an email that says only "you have a new message"
+to those who want one.
+
+A notification holds no content: no titles, no story words, no pictures, no places. It names
+what it is about (``target_type`` and ``target_id``), and opening it asks policy again, so
+what someone may no longer see stays hidden. Emails leave the app, so they carry even less:
+the reader's first name and a link to sign in.
+"""
 
 from __future__ import annotations
 
+import enum
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 from email.message import EmailMessage
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from memorybox import clock
 from memorybox.accounts.models import User
+from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.notifications.mail import Mailer
 from memorybox.notifications.models import Notification
 
 log = logging.getLogger(__name__)
+
+PAGE_SIZE = 50
+
+
+class Target(enum.StrEnum):
+    """What a notification is about (each kind says which row ``target_id`` names)."""
+
+    ITEM = "item"  # a memory item: its page
+    COMMENTS = "comments"  # a memory item: its comments
+    REVIEW = "review"  # a memory item waiting for the social worker's approval
+    SECTION = "section"  # a story section someone reads (with what changed)
+    OWN_SECTION = "own_section"  # a story section of the child's own (who read it)
+    COLLECTION = "collection"  # an album
+    HELP = "help"  # an "I need help" request
+    TALK = "talk"  # an "I'd like to talk about this" request
+
+
+@dataclass(frozen=True)
+class Sender:
+    """How to email people: built from the app's settings by whoever calls (a view or a job)."""
+
+    mailer: Mailer
+    base_url: str
+    mail_from: str
 
 
 def notify(
@@ -21,16 +56,69 @@ def notify(
     *,
     kind: str,
     message: str,
-    link: str = "",
+    target: Target | None = None,
+    target_id: int | None = None,
     child_id: int | None = None,
     urgent: bool = False,
 ) -> Notification:
     """Add a notification to the current transaction (the caller commits)."""
     note = Notification(
-        user_id=user.id, kind=kind, message=message, link=link, child_id=child_id, urgent=urgent
+        user_id=user.id,
+        kind=kind,
+        message=message,
+        target_type=target.value if target is not None else "",
+        target_id=target_id,
+        child_id=child_id,
+        urgent=urgent,
     )
     db.session.add(note)
     return note
+
+
+def tell(
+    sender: Sender,
+    people: Iterable[User | None],
+    *,
+    kind: str,
+    message: str,
+    target: Target | None = None,
+    target_id: int | None = None,
+    child: Child | None = None,
+    urgent: bool = False,
+) -> list[User]:
+    """Notify each active person (once), commit, then email those who want emails.
+    Returns who was told."""
+    told: dict[int, tuple[User, Notification]] = {}
+    for person in people:
+        if person is not None and person.is_active and person.id not in told:
+            note = notify(
+                person,
+                kind=kind,
+                message=message,
+                target=target,
+                target_id=target_id,
+                child_id=child.id if child else None,
+                urgent=urgent,
+            )
+            told[person.id] = (person, note)
+    db.session.commit()
+    for person, note in told.values():
+        if person.wants_email:
+            email_new_message(sender, person, note, urgent=urgent)
+    return [person for person, _ in told.values()]
+
+
+def email_new_message(sender: Sender, person: User, note: Notification, *, urgent: bool) -> None:
+    """The only email a person gets about a message: no names but theirs, no content."""
+    subject = "You have a new message in Memory Box"
+    if urgent:
+        subject = "Urgent: " + subject
+    body = (
+        f"Hi {person.first_name},\n\n"
+        "You have a new message in Memory Box.\n\n"
+        f"Sign in to see it: {sender.base_url}/notifications/{note.id}\n"
+    )
+    email(sender.mailer, person.email, subject, body, sender.mail_from)
 
 
 def email(mailer: Mailer, to: str, subject: str, body: str, sender: str) -> None:
@@ -46,11 +134,16 @@ def email(mailer: Mailer, to: str, subject: str, body: str, sender: str) -> None
         log.exception("could not send email %r", subject)
 
 
-def for_user(user: User, limit: int = 100) -> list[Notification]:
+def for_user(user: User, limit: int = PAGE_SIZE) -> list[Notification]:
+    """Newest first, but anything still urgent (help nobody has acknowledged) on top."""
     query = (
         select(Notification)
         .where(Notification.user_id == user.id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .order_by(
+            case((Notification.urgent.is_(True), 0), else_=1),
+            Notification.created_at.desc(),
+            Notification.id.desc(),
+        )
         .limit(limit)
     )
     return list(db.session.scalars(query))
@@ -63,6 +156,12 @@ def unread_count(user: User) -> int:
     return db.session.scalar(query) or 0
 
 
+def mark_read(note: Notification) -> None:
+    if note.read_at is None:
+        note.read_at = clock.now()
+        db.session.commit()
+
+
 def mark_all_read(user: User) -> None:
     db.session.execute(
         update(Notification)
@@ -70,3 +169,38 @@ def mark_all_read(user: User) -> None:
         .values(read_at=clock.now())
     )
     db.session.commit()
+
+
+def no_longer_urgent(target: Target, target_id: int) -> None:
+    """Someone acted on it: every notice about it stops being pinned as urgent."""
+    db.session.execute(
+        update(Notification)
+        .where(Notification.target_type == target.value, Notification.target_id == target_id)
+        .values(urgent=False)
+    )
+
+
+def unread_about(user: User, kind: str, target: Target, target_id: int) -> bool:
+    """An unread notice of this kind about this thing is still waiting for them."""
+    query = select(Notification.id).where(
+        Notification.user_id == user.id,
+        Notification.kind == kind,
+        Notification.target_type == target.value,
+        Notification.target_id == target_id,
+        Notification.read_at.is_(None),
+    )
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def unread_for_child(user: User, child_id: int, kinds: Iterable[str]) -> list[Notification]:
+    query = (
+        select(Notification)
+        .where(
+            Notification.user_id == user.id,
+            Notification.child_id == child_id,
+            Notification.kind.in_(list(kinds)),
+            Notification.read_at.is_(None),
+        )
+        .order_by(Notification.created_at.desc())
+    )
+    return list(db.session.scalars(query))

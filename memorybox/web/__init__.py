@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from importlib import import_module
 from pathlib import Path
 
 from flask import Flask
 
+from memorybox import clock
 from memorybox.accounts import services as accounts
 from memorybox.extensions import login_manager
 from memorybox.web import access, errors, security
@@ -17,6 +19,7 @@ BLUEPRINTS = (
     "carer",
     "caseload",
     "exports",
+    "help",
     "home",
     "items",
     "manage",
@@ -44,8 +47,14 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["current_actor"] = access.actor
     app.jinja_env.globals["unread_notifications"] = _unread
     app.jinja_env.globals["my_child"] = _my_child
+    app.jinja_env.filters["local"] = _local_time
     vendor = Path(app.static_folder or "") / "vendor"
     app.jinja_env.globals["vendor_available"] = lambda name: (vendor / name).is_file()
+
+
+def _local_time(moment: datetime, pattern: str = "%-d %B %Y at %H:%M") -> str:
+    """A stored (UTC) moment as people in England read it."""
+    return moment.astimezone(clock.LOCAL_ZONE).strftime(pattern)
 
 
 def _my_child() -> object:

@@ -1,70 +1,55 @@
-"""Telling people at once: an in-app notification for each, and an email when mail is set up.
-
-Emails never carry a child's content or name beyond a first name: only "sign in to see"."""
+"""Telling people at once, from the pages where things happen: an in-app notification for
+each (pointing at what it is about, holding none of it) and an email that only says "you
+have a new message" to those who want one. See :mod:`memorybox.notifications.service`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import current_app, url_for
-from sqlalchemy import select
+from flask import current_app
 
 from memorybox import policy
-from memorybox.accounts.models import Role, User
+from memorybox.accounts.models import User
 from memorybox.children import relationships
-from memorybox.children import services as children
 from memorybox.children.models import Child
-from memorybox.db import db
+from memorybox.memories.models import ItemStatus, MemoryItem
 from memorybox.notifications import service as notifications
-from memorybox.notifications.mail import Mailer
-from memorybox.notifications.models import Notification
+from memorybox.notifications.service import Sender, Target
 from memorybox.policy import Action
 from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience, Consent
 from memorybox.story.models import SectionVersion, StorySection
 
 
-def _mailer() -> Mailer:
-    return current_app.extensions["memorybox.mailer"]
+def sender() -> Sender:
+    return Sender(
+        mailer=current_app.extensions["memorybox.mailer"],
+        base_url=current_app.config["BASE_URL"],
+        mail_from=current_app.config["MAIL_FROM"],
+    )
 
 
 def tell(
-    people: Iterable[User],
+    people: Iterable[User | None],
     *,
     kind: str,
     message: str,
-    link: str,
+    target: Target | None = None,
+    target_id: int | None = None,
     child: Child | None = None,
     urgent: bool = False,
 ) -> list[User]:
-    """Notify each person (once), commit, then email them. Returns who was told."""
-    told: dict[int, User] = {}
-    for person in people:
-        if person.is_active and person.id not in told:
-            told[person.id] = person
-            notifications.notify(
-                person,
-                kind=kind,
-                message=message,
-                link=link,
-                child_id=child.id if child else None,
-                urgent=urgent,
-            )
-    db.session.commit()
-    base = current_app.config["BASE_URL"]
-    for person in told.values():
-        notifications.email(
-            _mailer(),
-            person.email,
-            ("Urgent: " if urgent else "") + "Memory Box: " + message,
-            f"{message}\n\nSign in to Memory Box to see it: {base}{link}\n",
-            current_app.config["MAIL_FROM"],
-        )
-    return list(told.values())
-
-
-def social_workers_of(child: Child) -> list[User]:
-    return [a.social_worker for a in relationships.current_allocations(child.id)]
+    """Notify each person (once), commit, then email those who want it. Returns who was told."""
+    return notifications.tell(
+        sender(),
+        people,
+        kind=kind,
+        message=message,
+        target=target,
+        target_id=target_id,
+        child=child,
+        urgent=urgent,
+    )
 
 
 def audience_members(consent: Consent) -> list[User]:
@@ -72,35 +57,40 @@ def audience_members(consent: Consent) -> list[User]:
         return [consent.person] if consent.person is not None else []
     if consent.audience is Audience.CARERS:
         return [p.carer for p in relationships.current_carers(consent.child_id)]
-    return [a.social_worker for a in relationships.current_allocations(consent.child_id)]
+    return relationships.social_workers_of(consent.child_id)
+
+
+def _subject(consent: Consent) -> tuple[Target, int]:
+    if consent.item_id is not None:
+        return Target.ITEM, consent.item_id
+    if consent.story_section_id is not None:
+        return Target.SECTION, consent.story_section_id
+    assert consent.collection_id is not None
+    return Target.COLLECTION, consent.collection_id
 
 
 def shared(consent: Consent) -> None:
     child = consent.child
+    target, target_id = _subject(consent)
+    what = {
+        Target.ITEM: "something new",
+        Target.SECTION: "part of their story",
+        Target.COLLECTION: "an album",
+    }[target]
     tell(
         audience_members(consent),
         kind="shared",
-        message=f"{child.display_name} has shared something new with you.",
-        link=url_for("shared.child", child_id=child.id),
+        message=f"{child.display_name} has shared {what} with you.",
+        target=target,
+        target_id=target_id,
         child=child,
     )
 
 
-def _already_told(person: User, kind: str, child: Child) -> bool:
-    """An unread notice of the same kind about the same child is still waiting for them."""
-    query = select(Notification.id).where(
-        Notification.user_id == person.id,
-        Notification.kind == kind,
-        Notification.child_id == child.id,
-        Notification.read_at.is_(None),
-    )
-    return db.session.scalar(query.limit(1)) is not None
-
-
 def section_changed(section: StorySection, version: SectionVersion | None) -> list[User]:
     """Tell the people a section is shared with (who may read it today) that its words
-    changed. One unread notice per reader and child: saving five times in an evening sends
-    one. The notice never carries the section's title or words (emails leave the app)."""
+    changed. One unread notice per reader and section: saving five times in an evening
+    sends one. The notice never carries the section's title or words."""
     if version is None or version.number == 1:
         return []
     before = next((v for v in section.versions if v.number == version.number - 1), None)
@@ -112,42 +102,125 @@ def section_changed(section: StorySection, version: SectionVersion | None) -> li
         for consent in sharing.active_consents_for_section(section)
         for person in audience_members(consent)
         if policy.can(person, Action.SECTION_READ, section)
-        and not _already_told(person, "story_changed", child)
+        and not notifications.unread_about(person, "story_changed", Target.SECTION, section.id)
     ]
     return tell(
         readers,
         kind="story_changed",
         message=f"{child.display_name} has changed part of their story that they share with you.",
-        link=url_for("story.shared_story", child_id=child.id),
+        target=Target.SECTION,
+        target_id=section.id,
         child=child,
     )
 
 
-def help_requested(child: Child) -> list[str]:
-    """Alert the allocated social worker at once; with none, the authority's duty inbox."""
-    message = f"{child.display_name} pressed “I need help”. Please get in touch with them today."
-    link = url_for("shared.child", child_id=child.id)
-    told = tell(
-        social_workers_of(child), kind="help", message=message, link=link, child=child, urgent=True
-    )
-    if told:
-        return [u.display_name for u in told]
-    managers = children.people_with_role(child.authority, Role.MANAGER)
+def first_read(section: StorySection, reader: User) -> None:
+    """The child hears that someone they shared a part with read it for the first time
+    (unless they turned these messages off)."""
+    child = section.child
+    young_person = child.user
+    if young_person is None or not young_person.tell_me_reads:
+        return
     tell(
-        managers,
-        kind="help",
-        message=message,
-        link=url_for("notifications.index"),
+        [young_person],
+        kind="story_read",
+        message=f"{reader.display_name} read part of your story for the first time.",
+        target=Target.OWN_SECTION,
+        target_id=section.id,
         child=child,
-        urgent=True,
     )
-    duty = child.authority.duty_email
-    if duty:
-        notifications.email(
-            _mailer(),
-            duty,
-            "Urgent: Memory Box: a child needs help",
-            f"{message}\n\nThis child has no allocated social worker in Memory Box.\n",
-            current_app.config["MAIL_FROM"],
+
+
+def item_added(item: MemoryItem) -> None:
+    """An adult added something: the child hears there is a suggestion waiting, or (where the
+    authority checks first) the allocated social worker hears there is one to check."""
+    child = item.child
+    adder = item.added_by
+    if item.status is ItemStatus.SUGGESTED:
+        tell(
+            [child.user],
+            kind="suggestion",
+            message=f"{adder.display_name} sent you something. You can choose if you want "
+            "to keep it.",
+            target=Target.ITEM,
+            target_id=item.id,
+            child=child,
         )
-    return ["the duty team"]
+    elif item.status is ItemStatus.AWAITING_APPROVAL:
+        tell(
+            relationships.social_workers_of(child.id),
+            kind="review",
+            message=f"{adder.display_name} sent something for {child.display_name}. "
+            f"Please check it before {child.display_name} sees it.",
+            target=Target.REVIEW,
+            target_id=item.id,
+            child=child,
+        )
+
+
+def reviewed(item: MemoryItem, approved: bool) -> None:
+    """After the social worker's check: the child hears of a suggestion waiting; the adder
+    hears if it was not passed on."""
+    child = item.child
+    if approved:
+        tell(
+            [child.user],
+            kind="approved",
+            message=f"{item.added_by.display_name} sent you something. You can choose if "
+            "you want to keep it.",
+            target=Target.ITEM,
+            target_id=item.id,
+            child=child,
+        )
+    else:
+        tell(
+            [item.added_by],
+            kind="not_approved",
+            message=f"Something you sent for {child.display_name} was not passed on.",
+            target=Target.ITEM,
+            target_id=item.id,
+            child=child,
+        )
+
+
+def decided(item: MemoryItem, kept: bool, wrote: bool) -> None:
+    """The adder hears that the child kept or declined what they sent: never why, unless
+    the child wrote something (then it is on the item's page, as a comment)."""
+    adder = item.added_by
+    child = item.child
+    if adder.id == child.user_id or not policy.can(adder, Action.ITEM_VIEW, item):
+        return
+    message = (
+        f"{child.display_name} kept what you sent."
+        if kept
+        else f"{child.display_name} chose not to keep what you sent."
+    )
+    if wrote:
+        message += f" {child.display_name} wrote you a few words."
+    tell(
+        [adder],
+        kind="decided",
+        message=message,
+        target=Target.COMMENTS if wrote else Target.ITEM,
+        target_id=item.id,
+        child=child,
+    )
+
+
+def commented(item: MemoryItem, author: User) -> None:
+    child = item.child
+    people: list[User | None]
+    if child.user_id == author.id:
+        people = [item.added_by]
+        message = f"{child.display_name} wrote a comment on something you sent."
+    else:
+        people = [child.user]
+        message = f"{author.display_name} wrote a comment on one of your memories."
+    tell(
+        [p for p in people if p is not None and p.id != author.id],
+        kind="comment",
+        message=message,
+        target=Target.COMMENTS,
+        target_id=item.id,
+        child=child,
+    )

@@ -23,6 +23,7 @@ from memorybox.memories import uploads
 from memorybox.memories.models import ItemStatus, MemoryItem
 from memorybox.policy import Action
 from memorybox.storage import StorageError
+from memorybox.web import alerts
 from memorybox.web.access import can, load, signed_in_actor, signed_in_only, storage
 from memorybox.web.errors import wants_json
 from memorybox.web.forms import AddItemForm
@@ -139,6 +140,7 @@ def add(child_id: int) -> ResponseReturnValue:
     except AddRefused as exc:
         return _form_error(form, child, exc.message, exc.status)
     process_item(item.id)  # after the commit: the worker never starts before the row exists
+    alerts.item_added(item)
     target = url_for("carer.home")
     if can(Action.BOX_VIEW, child):
         flash(f"“{item.title}” is in your box now.")

@@ -1,4 +1,5 @@
-"""A social worker's caseload: allocated children, what is new, approvals, decisions."""
+"""A social worker's caseload: allocated children ordered by what needs attention (help
+nobody has acknowledged first), approvals, and recording that a child decides for themselves."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from memorybox.children.models import Child
 from memorybox.memories import services as memories
 from memorybox.policy import Action
 from memorybox.sharing import services as sharing
+from memorybox.web import attention
 from memorybox.web.access import load, require, signed_in_actor
-from memorybox.web.shared import last_visit, shared_items
 
 bp = Blueprint("caseload", __name__, url_prefix="/caseload")
 
@@ -22,16 +23,14 @@ bp = Blueprint("caseload", __name__, url_prefix="/caseload")
 def home() -> ResponseReturnValue:
     user = signed_in_actor()
     require(Action.CASELOAD_VIEW, user)
-    rows = []
-    for child in relationships.children_allocated_to(user.id):
-        visit = last_visit(user.id, child.id)
-        items = shared_items(child)
-        new = [i for i, since in items if since and (visit is None or since > visit.last_seen_at)]
-        rows.append((child, len(items), len(new), sharing.decides_for_self(child)))
     children = relationships.children_allocated_to(user.id)
+    rows = attention.caseload(user, children)
+    urgent = [need for _, needs in rows for need in needs.needs if need.urgent]
+    urgent.sort(key=lambda n: n.when)
     return render_template(
         "caseload/home.html",
-        rows=rows,
+        rows=[(child, needs, sharing.decides_for_self(child)) for child, needs in rows],
+        urgent=urgent,
         waiting=len(memories.awaiting_review(children)),
     )
 

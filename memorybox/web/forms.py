@@ -198,6 +198,21 @@ class CommentForm(FlaskForm):
     )
 
 
+class TalkForm(FlaskForm):
+    words = TextAreaField(
+        "Do you want to say anything? (you don't have to)",
+        validators=[Optional(), Length(max=500, message="Please keep this under 500 letters.")],
+    )
+    show_item = RadioField(
+        "Can your social worker see this, so you can talk about it?",
+        choices=[
+            SelectChoice("yes", "Yes, they can see it"),
+            SelectChoice("no", "No, just tell them I'd like to talk"),
+        ],
+        validators=[DataRequired("Please choose yes or no.")],
+    )
+
+
 class AuthoritySettingsForm(FlaskForm):
     self_sharing_age = IntegerField(
         "Age from which young people decide about sharing themselves",
@@ -207,6 +222,14 @@ class AuthoritySettingsForm(FlaskForm):
         ],
     )
     moderation_required = BooleanField("Items from adults wait for the social worker's approval")
+    help_escalation_hours = IntegerField(
+        "Working hours before an “I need help” nobody has seen goes to the duty team and "
+        "team managers",
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=40, message="Please choose from 0 to 40 hours."),
+        ],
+    )
     duty_email = EmailField(
         "Duty team email (for “I need help” when a child has no social worker)",
         validators=[

@@ -10,11 +10,12 @@ from memorybox.audit import service as audit
 from memorybox.db import db
 from memorybox.memories import services as memories
 from memorybox.memories.models import ItemKind, MemoryItem, Processing
+from memorybox.notifications import talk as talking
 from memorybox.policy import Action
 from memorybox.sharing import services as sharing
 from memorybox.web import alerts
 from memorybox.web.access import actor, can, load, signed_in_actor, signed_in_only, storage
-from memorybox.web.forms import CommentForm, ItemDetailsForm
+from memorybox.web.forms import CommentForm, ItemDetailsForm, TalkForm
 from memorybox.web.people import describe
 from memorybox.web.serving import send_stored
 from memorybox.web.sharing import describe_audience, viewers_of
@@ -71,43 +72,57 @@ def comment(item_id: int) -> ResponseReturnValue:
     author = signed_in_actor()
     memories.add_comment(item, author, form.body.data or "")
     db.session.commit()
-    others = [item.added_by] if item.child.user_id == author.id else [item.child.user]
-    alerts.tell(
-        [p for p in others if p is not None and p.id != author.id],
-        kind="comment",
-        message=f"{author.display_name} wrote a comment on “{item.title}”.",
-        link=url_for("items.show", item_id=item.id),
-        child=item.child,
-    )
+    alerts.commented(item, author)
     flash("Your comment is saved.")
     return redirect(url_for("items.show", item_id=item.id) + "#comments")
 
 
-@bp.post("/talk")
+@bp.route("/talk", methods=["GET", "POST"])
 def talk(item_id: int) -> ResponseReturnValue:
+    """ "I'd like to talk about this": the child can add a few words and, if their social
+    worker cannot see this yet, say whether they may (so they can talk about it)."""
     item = load(MemoryItem, item_id, Action.ITEM_TALK)
-    told = alerts.tell(
-        alerts.social_workers_of(item.child),
-        kind="talk",
-        message=f"{item.child.display_name} would like to talk with you about one of "
-        "their memories.",
-        link=url_for("shared.child", child_id=item.child_id),
-        child=item.child,
-    )
-    if told:
-        flash(f"We have told {', '.join(p.display_name for p in told)} that you'd like to talk.")
-    else:
+    workers = talking.workers(item)
+    unseen = talking.workers_who_cannot_see(item)
+    form = TalkForm()
+    if not unseen:
+        del form.show_item
+    if request.method == "GET" or not form.validate_on_submit():
+        status = 400 if request.method == "POST" else 200
+        return render_template(
+            "items/talk.html",
+            item=item,
+            form=form,
+            workers=workers,
+            unseen=unseen,
+            decides=sharing.decides_for_self(item.child),
+        ), status
+    show = bool(unseen) and form.show_item.data == "yes"
+    asked = talking.ask(item, signed_in_actor(), form.words.data or "", show, alerts.sender())
+    if asked is None:
         flash(
             "You don't have a social worker in Memory Box right now, so we couldn't pass "
             "this on. You could talk to an adult you trust."
         )
-    return redirect(url_for("items.show", item_id=item.id))
+        return redirect(url_for("items.show", item_id=item.id))
+    names = " and ".join(p.display_name for p in asked.told)
+    message = f"We have told {names} that you'd like to talk."
+    if asked.shared_with:
+        message += (
+            f" {names} can see “{item.title}” now. You can stop that at any time, "
+            "under “Who can see this”."
+        )
+    elif show:
+        message += f" We told {names} you said they may see it."
+    flash(message)
+    return redirect(url_for("help.talk_request", request_id=asked.request.id))
 
 
 @bp.post("/approve")
 def approve(item_id: int) -> ResponseReturnValue:
     item = load(MemoryItem, item_id, Action.ITEM_REVIEW)
     memories.review(item, signed_in_actor(), approve=True)
+    alerts.reviewed(item, approved=True)
     flash(f"“{item.title}” has been passed on to {item.child.display_name}.")
     return redirect(url_for("caseload.reviews"))
 
@@ -116,13 +131,7 @@ def approve(item_id: int) -> ResponseReturnValue:
 def not_approve(item_id: int) -> ResponseReturnValue:
     item = load(MemoryItem, item_id, Action.ITEM_REVIEW)
     memories.review(item, signed_in_actor(), approve=False)
-    alerts.tell(
-        [item.added_by],
-        kind="not_approved",
-        message=f"“{item.title}” was not passed on to {item.child.display_name}.",
-        link=url_for("items.show", item_id=item.id),
-        child=item.child,
-    )
+    alerts.reviewed(item, approved=False)
     flash(
         f"“{item.title}” will not be shown to {item.child.display_name}. "
         f"{item.added_by.display_name} has been told."
@@ -240,23 +249,35 @@ def edit(item_id: int) -> ResponseReturnValue:
     return render_template("items/edit.html", item=item, form=form), status
 
 
-@bp.post("/keep")
-def keep(item_id: int) -> Response:
+def _decide(item_id: int, keep: bool) -> Response:
+    """Keep or decline a suggestion. The adder is told which, never why, unless the child
+    writes a few words (kept as a comment on the item, where the adder can read them)."""
     item = load(MemoryItem, item_id, Action.ITEM_DECIDE)
-    memories.decide(item, keep=True)
-    if can(Action.BOX_VIEW, item.child):
+    words = (request.form.get("words") or "").strip()[: memories.COMMENT_MAX]
+    memories.decide(item, keep=keep)
+    if words and can(Action.ITEM_COMMENT, item):
+        memories.add_comment(item, signed_in_actor(), words)
+        db.session.commit()
+    else:
+        words = ""
+    alerts.decided(item, kept=keep, wrote=bool(words))
+    if not keep:
+        flash(f"OK. “{item.title}” won't go in the box.")
+    elif can(Action.BOX_VIEW, item.child):
         flash(f"“{item.title}” is in your box now.")
     else:
         flash(f"“{item.title}” is in {item.child.display_name}'s box now.")
     return redirect(_after_deciding(item))
 
 
+@bp.post("/keep")
+def keep(item_id: int) -> Response:
+    return _decide(item_id, keep=True)
+
+
 @bp.post("/decline")
 def decline(item_id: int) -> Response:
-    item = load(MemoryItem, item_id, Action.ITEM_DECIDE)
-    memories.decide(item, keep=False)
-    flash(f"OK. “{item.title}” won't go in the box.")
-    return redirect(_after_deciding(item))
+    return _decide(item_id, keep=False)
 
 
 def _after_deciding(item: MemoryItem) -> str:

@@ -4,6 +4,8 @@ Managers never see what is inside a child's box."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
@@ -11,12 +13,15 @@ from wtforms import SelectChoice
 
 from memorybox.accounts import services as accounts
 from memorybox.accounts.models import Authority, Invitation, Role, User
+from memorybox.children import relationships
 from memorybox.children import services as children
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
+from memorybox.notifications import help as helping
 from memorybox.policy import Action
 from memorybox.story import services as story
 from memorybox.story.models import StoryPrompt
+from memorybox.web import attention
 from memorybox.web.access import load, require, signed_in_actor, signed_in_only
 from memorybox.web.forms import (
     AuthoritySettingsForm,
@@ -62,6 +67,8 @@ def settings() -> ResponseReturnValue:
     if form.validate_on_submit():
         authority.self_sharing_age = form.self_sharing_age.data or 12
         authority.moderation_required = bool(form.moderation_required.data)
+        if form.help_escalation_hours.data is not None:
+            authority.help_escalation_hours = form.help_escalation_hours.data
         authority.duty_email = (form.duty_email.data or "").strip().lower()
         db.session.commit()
         flash("Settings saved.")
@@ -134,7 +141,63 @@ def revoke_invitation(invitation_id: int) -> Response:
 @bp.get("/people/<int:user_id>")
 def person(user_id: int) -> str:
     user = load(User, user_id, Action.ACCOUNT_MANAGE)
-    return render_template("manage/person.html", person=user)
+    managers = (
+        children.people_with_role(user.authority, Role.MANAGER)
+        if user.role is Role.SOCIAL_WORKER
+        else []
+    )
+    return render_template("manage/person.html", person=user, managers=managers)
+
+
+@bp.post("/people/<int:user_id>/team-manager")
+def team_manager(user_id: int) -> Response:
+    """Who is told when help sent to this social worker is not acknowledged in time."""
+    user = load(User, user_id, Action.ACCOUNT_MANAGE)
+    chosen = _int_or_none(request.form.get("team_manager_id"))
+    manager = db.session.get(User, chosen) if chosen is not None else None
+    if user.role is not Role.SOCIAL_WORKER:
+        flash("Only social workers have a team manager.")
+    elif chosen is not None and (
+        manager is None
+        or manager.role is not Role.MANAGER
+        or manager.authority_id != user.authority_id
+    ):
+        flash("Please choose a manager from your authority.")
+    else:
+        user.team_manager_id = manager.id if manager is not None else None
+        db.session.commit()
+        flash(
+            f"Saved. {manager.display_name} is {user.display_name}'s team manager."
+            if manager is not None
+            else f"Saved. Help {user.display_name} does not answer in time goes to every manager."
+        )
+    return redirect(url_for("manage.person", user_id=user.id))
+
+
+@bp.get("/caseloads")
+def caseloads() -> str:
+    """For each social worker, how much needs them, never what: so help nobody has
+    acknowledged cannot sit unseen while a worker is away."""
+    authority = _authority()
+    rows = []
+    for worker in children.people_with_role(authority, Role.SOCIAL_WORKER):
+        allocated = relationships.children_allocated_to(worker.id)
+        counts: Counter[str] = Counter()
+        for _, needs in attention.caseload(worker, allocated):
+            counts.update(needs.counts)
+        rows.append((worker, len(allocated), counts))
+    rows.sort(key=lambda row: (-row[2]["help"], -sum(row[2].values()), row[0].display_name))
+    unallocated_help = [
+        r
+        for r in helping.open_requests([c.id for c in children.children_of(authority)])
+        if not relationships.social_workers_of(r.child_id)
+    ]
+    return render_template(
+        "manage/caseloads.html",
+        rows=rows,
+        kinds=attention.KINDS,
+        unallocated_help=unallocated_help,
+    )
 
 
 @bp.post("/people/<int:user_id>/disable")

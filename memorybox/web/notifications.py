@@ -1,16 +1,63 @@
-"""The notification centre."""
+"""The notification centre ("Messages"): the list, opening one (which marks it read and
+leads to exactly what it is about, asked of policy again), and message settings."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
 
+from memorybox.accounts.models import Role, User
+from memorybox.db import db
+from memorybox.memories.models import MemoryItem
 from memorybox.notifications import service as notifications
+from memorybox.notifications.models import HelpRequest, Notification, TalkRequest
+from memorybox.notifications.service import Target
 from memorybox.policy import Action
-from memorybox.web.access import require, signed_in_actor
+from memorybox.sharing.models import Collection
+from memorybox.story.models import StorySection
+from memorybox.web.access import can, load, require, signed_in_actor
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+#: target kind -> (row type, the action that must be allowed, where it leads)
+_ROUTES: dict[Target, tuple[type, Action, str, dict[str, Any]]] = {
+    Target.ITEM: (MemoryItem, Action.ITEM_VIEW, "items.show", {}),
+    Target.COMMENTS: (MemoryItem, Action.ITEM_VIEW, "items.show", {"_anchor": "comments"}),
+    Target.REVIEW: (MemoryItem, Action.ITEM_REVIEW, "items.show", {}),
+    Target.SECTION: (StorySection, Action.SECTION_READ, "story.read", {}),
+    Target.OWN_SECTION: (StorySection, Action.SECTION_EDIT, "story.home", {}),
+    Target.COLLECTION: (Collection, Action.COLLECTION_VIEW, "sharing.album", {}),
+    Target.HELP: (HelpRequest, Action.HELP_VIEW, "help.help_request", {}),
+    Target.TALK: (TalkRequest, Action.TALK_VIEW, "help.talk_request", {}),
+}
+_ARGS = {
+    MemoryItem: "item_id",
+    StorySection: "section_id",
+    Collection: "collection_id",
+    HelpRequest: "request_id",
+    TalkRequest: "request_id",
+}
+
+
+def destination(note: Notification) -> str | None:
+    """Where this notice leads for the signed-in person today, or None if they may no
+    longer see what it is about (or it is gone)."""
+    try:
+        target = Target(note.target_type)
+    except ValueError:
+        return note.link or url_for("notifications.index")  # notices from before targets
+    model, action, endpoint, extra = _ROUTES[target]
+    row = db.session.get(model, note.target_id) if note.target_id is not None else None
+    if row is None or not can(action, row):
+        return None
+    if target is Target.OWN_SECTION:
+        return url_for(endpoint, child_id=row.child_id, _anchor="who-read")
+    return url_for(endpoint, **{_ARGS[model]: row.id}, **extra)
 
 
 @bp.get("")
@@ -18,7 +65,20 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 def index() -> ResponseReturnValue:
     user = signed_in_actor()
     require(Action.NOTIFICATIONS_VIEW, user)
-    return render_template("notifications/index.html", notes=notifications.for_user(user))
+    return render_template(
+        "notifications/index.html", notes=notifications.for_user(user), active="notifications"
+    )
+
+
+@bp.get("/<int:note_id>", endpoint="open")
+@login_required
+def open_note(note_id: int) -> ResponseReturnValue:
+    note = load(Notification, note_id, Action.NOTIFICATION_OPEN)
+    notifications.mark_read(note)
+    target = destination(note)
+    if target is None:
+        return render_template("notifications/gone.html", note=note, active="notifications")
+    return redirect(target)
 
 
 @bp.post("/read")
@@ -28,3 +88,32 @@ def read() -> ResponseReturnValue:
     require(Action.NOTIFICATIONS_VIEW, user)
     notifications.mark_all_read(user)
     return redirect(url_for("notifications.index"))
+
+
+class MessageSettingsForm(FlaskForm):
+    email_messages = BooleanField("Send me an email when I have a new message")
+    tell_me_reads = BooleanField("Tell me when someone reads part of my story for the first time")
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings() -> ResponseReturnValue:
+    user: User = signed_in_actor()
+    require(Action.NOTIFICATIONS_VIEW, user)
+    young = user.role is Role.YOUNG_PERSON
+    form = MessageSettingsForm(
+        data={"email_messages": user.wants_email, "tell_me_reads": user.tell_me_reads}
+    )
+    if not young:
+        del form.tell_me_reads
+    if form.validate_on_submit():
+        user.email_messages = bool(form.email_messages.data)
+        if young:
+            user.tell_me_reads = bool(form.tell_me_reads.data)
+        db.session.commit()
+        flash("Saved. You can change these at any time.")
+        return redirect(url_for("notifications.settings"))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "notifications/settings.html", form=form, young=young, active="notifications"
+    ), status

@@ -21,7 +21,7 @@ from memorybox.db import db
 from memorybox.exports.models import Export
 from memorybox.memories import services as memories
 from memorybox.memories.models import MemoryItem
-from memorybox.notifications.models import HelpRequest
+from memorybox.notifications import help as helping
 from memorybox.policy import Action
 from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience, Collection, Consent
@@ -280,18 +280,11 @@ def remove_from_album(collection_id: int) -> ResponseReturnValue:
 def help(child_id: int) -> ResponseReturnValue:
     child = load(Child, child_id, Action.HELP_ASK)
     if request.method == "GET":
-        return render_template("sharing/help.html", child=child)
-    sent_to = alerts.help_requested(child)
-    db.session.add(
-        HelpRequest(
-            child_id=child.id, requested_by_id=signed_in_actor().id, sent_to=", ".join(sent_to)
+        return render_template(
+            "sharing/help.html", child=child, asked=helping.requests_of(child), active="help"
         )
-    )
-    db.session.commit()
-    flash(
-        f"We have told {', '.join(sent_to)}. "
-        "Someone will get in touch with you as soon as they can."
-    )
+    asked = helping.ask(child, signed_in_actor(), alerts.sender())
+    flash(f"We have told {asked.sent_to}. Someone will get in touch with you as soon as they can.")
     # Redirect, so reloading the page never sends a second alert.
     return redirect(url_for("sharing.help", child_id=child.id, sent=1))
 

@@ -423,10 +423,13 @@ def read(section_id: int) -> ResponseReturnValue:
     if previous is not None and previous.version_id != latest.id:
         diff = story.changes(previous.version.body, latest.body)
     items: list[MemoryItem] = [i for i in latest.items if policy.can(viewer, Action.ITEM_VIEW, i)]
+    first_time = previous is None
     story.record_read(section, latest, viewer)
     # The receipt is what the child sees; the audit trail keeps the read too.
     audit.record(viewer, Action.SECTION_READ, section)
     db.session.commit()
+    if first_time:
+        alerts.first_read(section, viewer)
     return render_template(
         "story/read.html",
         child=section.child,
