@@ -101,8 +101,10 @@ def settings() -> ResponseReturnValue:
     user: User = signed_in_actor()
     require(Action.NOTIFICATIONS_VIEW, user)
     young = user.role is Role.YOUNG_PERSON
+    # An unticked box sends nothing: read the form as sent, even when nothing is ticked.
     form = MessageSettingsForm(
-        data={"email_messages": user.wants_email, "tell_me_reads": user.tell_me_reads}
+        formdata=request.form if request.method == "POST" else None,
+        data={"email_messages": user.wants_email, "tell_me_reads": user.tell_me_reads},
     )
     if not young:
         del form.tell_me_reads
