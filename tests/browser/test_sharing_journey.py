@@ -177,24 +177,31 @@ def test_young_person_shares_and_their_social_worker_is_told_and_looks(
     row = worker.get_by_role("listitem").filter(
         has=worker.get_by_role("heading", name=child, exact=True)
     )
-    expect(row).to_contain_text("1 shared with you, 1 new.")
+    expect(row).to_contain_text("Needs you: 1 new share.")
+    expect(row).to_contain_text("1 shared with you.")
     assert_accessible(worker, "the caseload")
 
     messages.click()
     expect(heading(worker, "Messages")).to_be_visible()
     assert_accessible(worker, "the messages page")
+    # The message leads to exactly what was shared, and is read once opened.
     worker.get_by_role("link", name=f"{child} has shared something new with you.").click()
-    expect(worker).to_have_url(re.compile(rf"/shared/{cast.child_id}$"))
-    expect(heading(worker, f"What {child} shares with you")).to_be_visible()
-    shared = worker.get_by_role("main").get_by_role("listitem").filter(has_text=TITLE)
-    expect(shared).to_contain_text("New")
-    assert_accessible(worker, "the shared page for a child")
-
-    shared.get_by_role("link", name=TITLE).click()
+    expect(worker).to_have_url(re.compile(rf"{shelf.beach_url}$"))
     expect(heading(worker, TITLE)).to_be_visible()
-    expect(nav(worker, f"Back to {child}")).to_be_visible()
+    expect(nav(worker, "Messages")).to_be_visible()
     expect(worker.get_by_role("region", name="Who can see this")).to_have_count(0)
     assert_accessible(worker, "the item page as the social worker")
+
+    nav(worker, f"Back to {child}").click()
+    expect(worker).to_have_url(re.compile(rf"/shared/{cast.child_id}$"))
+    expect(heading(worker, child)).to_be_visible()
+    needs = worker.get_by_role("region", name="What needs you now")
+    expect(needs).to_contain_text(f"“{TITLE}” was shared with you")
+    shared = worker.get_by_role("list", name=f"What {child} shares with you").get_by_role(
+        "listitem"
+    )
+    expect(shared.filter(has_text=TITLE)).to_contain_text("New")
+    assert_accessible(worker, "the single view of a child")
 
     # The child sees who looked, in plain words.
     page.reload()
@@ -225,7 +232,7 @@ def test_i_need_help_gives_emergency_numbers_and_tells_the_social_worker(
     worker = another_page()
     sign_in(worker, cast.social_worker)
     nav(worker, "Messages 1 new").click()
-    urgent = worker.get_by_role("main").get_by_role("listitem").filter(has_text="Urgent:")
+    urgent = worker.get_by_role("main").get_by_role("listitem").filter(has_text="Urgent")
     expect(urgent).to_contain_text(f"{cast.child_name} pressed “I need help”.")
 
     problems.assert_none()
