@@ -180,19 +180,13 @@ def escalate_due(sender: Sender) -> int:
 def acknowledge(request: HelpRequest, by: User, sender: Sender) -> None:
     """'I've seen this, I'll be in touch': no longer urgent for anyone; the child is told
     who saw it."""
-    request.acknowledged_at = clock.now()
-    request.acknowledged_by_id = by.id
-    notifications.no_longer_urgent(Target.HELP, request.id)
-    db.session.commit()
-    child = request.child
-    notifications.tell(
+    notifications.acknowledge(
+        request,
+        by,
         sender,
-        [child.user],
         kind="help_seen",
         message=f"{by.display_name} has seen that you need help. They will be in touch.",
         target=Target.HELP,
-        target_id=request.id,
-        child=child,
     )
 
 

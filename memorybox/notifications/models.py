@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from memorybox import clock
 from memorybox.accounts.models import User
@@ -34,7 +34,22 @@ class Notification(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
 
-class HelpRequest(Base):
+class _Acknowledged:
+    """Someone said "I've seen this, I'll be in touch": who, and when."""
+
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+    @declared_attr
+    def acknowledged_by(cls) -> Mapped[User | None]:  # noqa: N805 - SQLAlchemy's declared_attr
+        return relationship(foreign_keys=f"{cls.__name__}.acknowledged_by_id")  # type: ignore[attr-defined]
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+
+class HelpRequest(_Acknowledged, Base):
     """A child pressed "I need help". Kept so nobody can say they were not told.
 
     It stays urgent until someone acknowledges it ("I've seen this, I'll be in touch"); if
@@ -49,20 +64,13 @@ class HelpRequest(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     sent_to: Mapped[str] = mapped_column(Text(), default="")
     escalate_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     escalated_to: Mapped[str] = mapped_column(Text(), default="", server_default="")
 
     child: Mapped[Child] = relationship()
-    acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
-
-    @property
-    def acknowledged(self) -> bool:
-        return self.acknowledged_at is not None
 
 
-class TalkRequest(Base):
+class TalkRequest(_Acknowledged, Base):
     """A child pressed "I'd like to talk about this" on one of their memories.
 
     ``shows_item`` is the child's answer to "may your social worker see it?". When the child
@@ -79,12 +87,5 @@ class TalkRequest(Base):
     words: Mapped[str] = mapped_column(Text(), default="")
     shows_item: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
-    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
-    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
     child: Mapped[Child] = relationship()
-    acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
-
-    @property
-    def acknowledged(self) -> bool:
-        return self.acknowledged_at is not None

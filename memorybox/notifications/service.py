@@ -22,7 +22,7 @@ from memorybox.accounts.models import User
 from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.notifications.mail import Mailer
-from memorybox.notifications.models import Notification
+from memorybox.notifications.models import HelpRequest, Notification, TalkRequest
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +169,33 @@ def mark_all_read(user: User) -> None:
         .values(read_at=clock.now())
     )
     db.session.commit()
+
+
+def acknowledge(
+    request: HelpRequest | TalkRequest,
+    by: User,
+    sender: Sender,
+    *,
+    kind: str,
+    message: str,
+    target: Target,
+) -> None:
+    """'I've seen this, I'll be in touch': recorded, no longer urgent for anyone, and the
+    child is told who saw it (``message``)."""
+    request.acknowledged_at = clock.now()
+    request.acknowledged_by_id = by.id
+    no_longer_urgent(target, request.id)
+    db.session.commit()
+    child = request.child
+    tell(
+        sender,
+        [child.user],
+        kind=kind,
+        message=message,
+        target=target,
+        target_id=request.id,
+        child=child,
+    )
 
 
 def no_longer_urgent(target: Target, target_id: int) -> None:

@@ -86,18 +86,13 @@ def ask(item: MemoryItem, by: User, words: str, show_item: bool, sender: Sender)
 
 
 def acknowledge(request: TalkRequest, by: User, sender: Sender) -> None:
-    request.acknowledged_at = clock.now()
-    request.acknowledged_by_id = by.id
-    db.session.commit()
-    child = request.child
-    notifications.tell(
+    notifications.acknowledge(
+        request,
+        by,
         sender,
-        [child.user],
         kind="talk_seen",
         message=f"{by.display_name} has seen that you'd like to talk. They will be in touch.",
         target=Target.TALK,
-        target_id=request.id,
-        child=child,
     )
 
 

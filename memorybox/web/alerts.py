@@ -5,13 +5,13 @@ have a new message" to those who want one. See :mod:`memorybox.notifications.ser
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from flask import current_app
 
 from memorybox import policy
 from memorybox.accounts.models import User
 from memorybox.children import relationships
-from memorybox.children.models import Child
 from memorybox.memories.models import ItemStatus, MemoryItem
 from memorybox.notifications import service as notifications
 from memorybox.notifications.service import Sender, Target
@@ -29,27 +29,10 @@ def sender() -> Sender:
     )
 
 
-def tell(
-    people: Iterable[User | None],
-    *,
-    kind: str,
-    message: str,
-    target: Target | None = None,
-    target_id: int | None = None,
-    child: Child | None = None,
-    urgent: bool = False,
-) -> list[User]:
-    """Notify each person (once), commit, then email those who want it. Returns who was told."""
-    return notifications.tell(
-        sender(),
-        people,
-        kind=kind,
-        message=message,
-        target=target,
-        target_id=target_id,
-        child=child,
-        urgent=urgent,
-    )
+def tell(people: Iterable[User | None], **what: Any) -> list[User]:
+    """Notify each person (once), commit, then email those who want it. Returns who was
+    told. ``what``: see :func:`memorybox.notifications.service.tell`."""
+    return notifications.tell(sender(), people, **what)
 
 
 def audience_members(consent: Consent) -> list[User]:

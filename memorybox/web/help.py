@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.memories.models import MemoryItem
 from memorybox.notifications import help as helping
@@ -20,6 +21,10 @@ from memorybox.web.people import describe
 bp = Blueprint("help", __name__)
 
 signed_in_only(bp)
+
+
+def _thanks(child: Child) -> None:
+    flash(f"Thank you. {child.display_name} has been told that you have seen it.")
 
 
 @bp.get("/help/<int:request_id>")
@@ -38,10 +43,7 @@ def help_request(request_id: int) -> ResponseReturnValue:
 def acknowledge_help(request_id: int) -> ResponseReturnValue:
     request = load(HelpRequest, request_id, Action.HELP_ACKNOWLEDGE)
     helping.acknowledge(request, signed_in_actor(), alerts.sender())
-    flash(
-        f"Thank you. {request.child.display_name} has been told that you have seen it "
-        "and will be in touch."
-    )
+    _thanks(request.child)
     return redirect(url_for("help.help_request", request_id=request.id))
 
 
@@ -64,8 +66,5 @@ def talk_request(request_id: int) -> ResponseReturnValue:
 def acknowledge_talk(request_id: int) -> ResponseReturnValue:
     request = load(TalkRequest, request_id, Action.TALK_ACKNOWLEDGE)
     talking.acknowledge(request, signed_in_actor(), alerts.sender())
-    flash(
-        f"Thank you. {request.child.display_name} has been told that you have seen it "
-        "and will be in touch."
-    )
+    _thanks(request.child)
     return redirect(url_for("help.talk_request", request_id=request.id))
