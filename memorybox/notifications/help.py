@@ -201,12 +201,5 @@ def requests_of(child: Child, limit: int = 10) -> list[HelpRequest]:
 
 
 def open_requests(child_ids: list[int]) -> list[HelpRequest]:
-    """Help nobody has acknowledged yet, for these children, oldest first."""
-    if not child_ids:
-        return []
-    query = (
-        select(HelpRequest)
-        .where(HelpRequest.child_id.in_(child_ids), HelpRequest.acknowledged_at.is_(None))
-        .order_by(HelpRequest.created_at, HelpRequest.id)
-    )
-    return list(db.session.scalars(query))
+    """Requests nobody has acknowledged yet, for these children, oldest first."""
+    return notifications.open_requests(HelpRequest, child_ids)

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import TypeVar
 
 from sqlalchemy import case, func, select, update
 
@@ -196,6 +197,21 @@ def acknowledge(
         target_id=request.id,
         child=child,
     )
+
+
+Request = TypeVar("Request", HelpRequest, TalkRequest)
+
+
+def open_requests(model: type[Request], child_ids: list[int]) -> list[Request]:
+    """Requests nobody has acknowledged yet, for these children, oldest first."""
+    if not child_ids:
+        return []
+    query = (
+        select(model)
+        .where(model.child_id.in_(child_ids), model.acknowledged_at.is_(None))
+        .order_by(model.created_at, model.id)
+    )
+    return list(db.session.scalars(query))
 
 
 def no_longer_urgent(target: Target, target_id: int) -> None:

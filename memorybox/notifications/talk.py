@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from memorybox import clock, policy
 from memorybox.accounts.models import User
 from memorybox.children import relationships
@@ -97,11 +95,5 @@ def acknowledge(request: TalkRequest, by: User, sender: Sender) -> None:
 
 
 def open_requests(child_ids: list[int]) -> list[TalkRequest]:
-    if not child_ids:
-        return []
-    query = (
-        select(TalkRequest)
-        .where(TalkRequest.child_id.in_(child_ids), TalkRequest.acknowledged_at.is_(None))
-        .order_by(TalkRequest.created_at, TalkRequest.id)
-    )
-    return list(db.session.scalars(query))
+    """Requests nobody has acknowledged yet, for these children, oldest first."""
+    return notifications.open_requests(TalkRequest, child_ids)

@@ -114,21 +114,25 @@ def first_read(section: StorySection, reader: User) -> None:
     )
 
 
+def _suggestion_waiting(item: MemoryItem, kind: str) -> None:
+    tell(
+        [item.child.user],
+        kind=kind,
+        message=f"{item.added_by.display_name} sent you something. You can choose if you "
+        "want to keep it.",
+        target=Target.ITEM,
+        target_id=item.id,
+        child=item.child,
+    )
+
+
 def item_added(item: MemoryItem) -> None:
     """An adult added something: the child hears there is a suggestion waiting, or (where the
     authority checks first) the allocated social worker hears there is one to check."""
     child = item.child
     adder = item.added_by
     if item.status is ItemStatus.SUGGESTED:
-        tell(
-            [child.user],
-            kind="suggestion",
-            message=f"{adder.display_name} sent you something. You can choose if you want "
-            "to keep it.",
-            target=Target.ITEM,
-            target_id=item.id,
-            child=child,
-        )
+        _suggestion_waiting(item, "suggestion")
     elif item.status is ItemStatus.AWAITING_APPROVAL:
         tell(
             relationships.social_workers_of(child.id),
@@ -146,15 +150,7 @@ def reviewed(item: MemoryItem, approved: bool) -> None:
     hears if it was not passed on."""
     child = item.child
     if approved:
-        tell(
-            [child.user],
-            kind="approved",
-            message=f"{item.added_by.display_name} sent you something. You can choose if "
-            "you want to keep it.",
-            target=Target.ITEM,
-            target_id=item.id,
-            child=child,
-        )
+        _suggestion_waiting(item, "approved")
     else:
         tell(
             [item.added_by],
