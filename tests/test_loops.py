@@ -599,3 +599,14 @@ def test_the_childs_menu_stays_on_messages_password_and_error_pages(app, world):
         assert b"My box" in page and b"I need help" in page, url
     carer_page = client_for(app, world.carer).get("/notifications").data
     assert b"My box" not in carer_page
+
+
+def test_the_managers_overview_flags_help_nobody_has_seen(app, world):
+    manager = client_for(app, world.manager)
+    assert b"not been seen yet" not in manager.get("/manage").data
+    request = ask_for_help(app, world)
+    assert b"1 \xe2\x80\x9cI need help\xe2\x80\x9d request has not been seen yet" in (
+        manager.get("/manage").data
+    )
+    client_for(app, world.social_worker).post(f"/help/{request.id}/seen")
+    assert b"not been seen yet" not in manager.get("/manage").data

@@ -51,12 +51,14 @@ def _int_or_none(value: str | None) -> int | None:
 @bp.get("")
 def overview() -> str:
     authority = _authority()
+    kids = children.children_of(authority)
     return render_template(
         "manage/overview.html",
         authority=authority,
         people=accounts.people(authority),
-        children=children.children_of(authority),
+        children=kids,
         invitations=[i for i in accounts.pending_invitations(authority) if i.is_usable],
+        open_help=len(helping.open_requests([c.id for c in kids])),
     )
 
 
