@@ -1466,7 +1466,11 @@ def _prompt_words(scene: Scene, actor: User | None, target: str) -> dict[str, An
 
 
 def _settings(scene: Scene, actor: User | None, target: str) -> dict[str, Any]:
-    return {"self_sharing_age": "12", "duty_email": "duty@example.org", "help_escalation_hours": "4"}
+    return {
+        "self_sharing_age": "12",
+        "duty_email": "duty@example.org",
+        "help_escalation_hours": "4",
+    }
 
 
 @dataclass(frozen=True)
