@@ -97,7 +97,9 @@ from memorybox.memories.models import (
     Rendition,
     UploadSession,
 )
-from memorybox.notifications.models import HelpRequest
+from memorybox.notifications import service as notifications
+from memorybox.notifications.models import HelpRequest, TalkRequest
+from memorybox.notifications.service import Target
 from memorybox.sharing.models import Audience, Basis, Collection, CollectionItem, Consent
 from memorybox.storage import new_key
 from memorybox.story import services as story
@@ -223,7 +225,7 @@ FETCH_ENDPOINTS: dict[str, tuple[str, Callable[[], bytes]]] = {
     "items.preview": DOCUMENT,
 }
 #: GET routes on an item that show no part of it beyond its title (kept out of the above)
-ITEM_FORMS = {"items.edit", "sharing.share_item"}
+ITEM_FORMS = {"items.edit", "sharing.share_item", "items.talk"}
 
 CHILD_TARGETS = ("child", "other_child", "young_child", "other_authority_child", MISSING)
 OWN_AUTHORITY_CHILDREN = {"child", "other_child", "young_child"}
@@ -330,6 +332,34 @@ EXPORT_TARGETS = (
     MISSING,
 )
 
+#: children whose capacity to decide about sharing may be recorded, or not
+CAPACITY_TARGETS = (
+    "child",  # world.child: 13, over the authority's sharing age (12): decides already
+    "younger",  # a young person of 10 with a login, allocated to world.social_worker
+    "young_child",  # world.young_child: no login, so nothing to decide for themselves
+    "other_child",  # world.other_child: no social worker
+    MISSING,
+)
+#: "I need help" requests
+HELP_TARGETS = (
+    "help_open",  # world.child's, nobody has said they have seen it yet
+    "help_seen",  # world.child's, the social worker has seen it
+    "help_escalated",  # world.child's, not seen in time: sent on to the managers
+    "other_child_help",  # world.other_child's (no social worker: the duty team's at once)
+    "other_authority_help",  # world.other_authority_child's
+    MISSING,
+)
+#: "I'd like to talk about this" requests
+TALK_TARGETS = (
+    "talk_open",  # world.child's, about a kept item, not seen yet
+    "talk_seen",  # world.child's, the social worker has seen it
+    "talk_item_gone",  # world.child's, the item was deleted for ever since
+    "other_child_talk",  # world.other_child's
+    MISSING,
+)
+#: a notification in each signed-in actor's own Messages, about world.child's kept item
+NOTE_TARGETS = (*(f"note_of_{state}" for state in SIGNED_IN), MISSING)
+
 #: kind of target -> the targets every case of that kind is tried on
 TARGETS: dict[str, tuple[str, ...]] = {
     "none": (NO_TARGET,),
@@ -349,6 +379,10 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "transcript": TRANSCRIPT_TARGETS,
     "prompt": PROMPT_TARGETS,
     "export": EXPORT_TARGETS,
+    "capacity": CAPACITY_TARGETS,
+    "help": HELP_TARGETS,
+    "talk": TALK_TARGETS,
+    "note": NOTE_TARGETS,
 }
 
 #: URL argument for each kind of target
@@ -369,6 +403,10 @@ TARGET_ARG = {
     "transcript": "section_id",  # and transcript_id, from Scene.extra["<target>:transcript"]
     "prompt": "prompt_id",
     "export": "export_id",
+    "capacity": "child_id",
+    "help": "request_id",
+    "talk": "request_id",
+    "note": "note_id",
 }
 #: the id of a missing target, where MISSING_ID is not the right shape
 MISSING_IDS: dict[str, str] = {"upload": "0" * 32}
@@ -483,6 +521,50 @@ MATRIX: dict[str, dict[str, Any]] = {
     "caseload.reviews": {"target": "none", "GET": SOCIAL_WORKERS},
     "notifications.index": {"target": "none", "GET": EVERYONE_SIGNED_IN},
     "notifications.read": {"target": "none", "POST": EVERYONE_SIGNED_IN},
+    "notifications.settings": {
+        "target": "none",
+        "GET": EVERYONE_SIGNED_IN,
+        "POST": EVERYONE_SIGNED_IN,
+    },
+    # Opening a message: your own only (where it leads is asked of policy again there).
+    "notifications.open": {
+        "target": "note",
+        "GET": {state: {f"note_of_{state}"} for state in SIGNED_IN},
+    },
+    # "I need help": the child who asked, the social worker allocated now and the managers of
+    # the child's authority (who make sure someone answers) see it; they, not the child, say
+    # they have seen it, once.
+    "help.help_request": {
+        "target": "help",
+        "GET": {
+            "young_person": {"help_open", "help_seen", "help_escalated"},
+            "other_young_person": {"other_child_help"},
+            "sw_allocated": {"help_open", "help_seen", "help_escalated"},
+            "manager_same": {"help_open", "help_seen", "help_escalated", "other_child_help"},
+            "manager_other": {"other_authority_help"},
+        },
+    },
+    "help.acknowledge_help": {
+        "target": "help",
+        "POST": {
+            "sw_allocated": {"help_open", "help_escalated"},
+            "manager_same": {"help_open", "help_escalated", "other_child_help"},
+            "manager_other": {"other_authority_help"},
+        },
+    },
+    # "I'd like to talk about this": the child who asked and the allocated social worker.
+    "help.talk_request": {
+        "target": "talk",
+        "GET": {
+            "young_person": {"talk_open", "talk_seen", "talk_item_gone"},
+            "other_young_person": {"other_child_talk"},
+            "sw_allocated": {"talk_open", "talk_seen", "talk_item_gone"},
+        },
+    },
+    "help.acknowledge_talk": {
+        "target": "talk",
+        "POST": {"sw_allocated": {"talk_open", "talk_item_gone"}},
+    },
     # A child's box: only the child; a carer with an active placement may add.
     "box.gallery": {"target": "child", "GET": BOX_OWNERS},
     "box.timeline": {"target": "child", "GET": BOX_OWNERS},
@@ -522,7 +604,11 @@ MATRIX: dict[str, dict[str, Any]] = {
             "carer_active": {"suggested", "young_child_kept", "young_child_suggested"},
         },
     },
-    "items.talk": {"target": "item", "POST": {"young_person": CHILD_KEPT}},
+    "items.talk": {
+        "target": "item",
+        "GET": {"young_person": CHILD_KEPT},
+        "POST": {"young_person": CHILD_KEPT},
+    },
     # Moderation: the allocated social worker, while moderation is on (it is, in the item
     # scene), on what waits for approval.
     "items.approve": {"target": "item", "POST": {"sw_allocated": {"awaiting"}}},
@@ -591,9 +677,13 @@ MATRIX: dict[str, dict[str, Any]] = {
         },
     },
     # Recording that a child with a login decides for themselves: their social worker.
-    "caseload.decides_sharing": {"target": "child", "POST": {"sw_allocated": {"child"}}},
+    # (only for a young person under the authority's sharing age: world.child, at 13, decides
+    # already; world.young_child has no login).
+    "caseload.decides_sharing": {"target": "capacity", "POST": {"sw_allocated": {"younger"}}},
     # Running an authority: each manager runs their own.
     "manage.overview": {"target": "none", "GET": MANAGERS},
+    # How much needs each social worker (counts, never contents): each manager, their own.
+    "manage.caseloads": {"target": "none", "GET": MANAGERS},
     "manage.settings": {"target": "none", "GET": MANAGERS, "POST": MANAGERS},
     "manage.people": {"target": "none", "GET": MANAGERS},
     "manage.invite": {"target": "none", "GET": MANAGERS, "POST": MANAGERS},
@@ -602,6 +692,10 @@ MATRIX: dict[str, dict[str, Any]] = {
     "manage.person": {
         "target": "user",
         "GET": {"manager_same": {"user_same", "user_self"}, "manager_other": {"user_other"}},
+    },
+    "manage.team_manager": {
+        "target": "user",
+        "POST": {"manager_same": {"user_same", "user_self"}, "manager_other": {"user_other"}},
     },
     "manage.disable": {
         "target": "user",
@@ -1369,6 +1463,87 @@ def _build_exports(scene: Scene) -> None:
         scene.ids[name] = export.id
 
 
+def _build_capacity(scene: Scene) -> None:
+    w = scene.world
+    login = factories.user(scene.app, w.authority, Role.YOUNG_PERSON, "Ellis")
+    younger = factories.child(w.authority, login, "Ellis", age=10)
+    factories.allocation(younger, w.social_worker)
+    scene.ids.update(
+        child=w.child.id,
+        younger=younger.id,
+        young_child=w.young_child.id,
+        other_child=w.other_child.id,
+    )
+
+
+def _build_help(scene: Scene) -> None:
+    """Help requests as the service leaves them, made directly (so no message is sent)."""
+    w = scene.world
+    now = clock.now()
+
+    def made(name: str, child: Child, by: User, **columns: Any) -> None:
+        request = HelpRequest(
+            child_id=child.id, requested_by_id=by.id, created_at=now, sent_to="Sam", **columns
+        )
+        db.session.add(request)
+        db.session.commit()
+        scene.ids[name] = request.id
+
+    made("help_open", w.child, w.young_person, escalate_at=now + timedelta(hours=4))
+    made("help_seen", w.child, w.young_person, acknowledged_at=now, acknowledged_by=w.social_worker)
+    made("help_escalated", w.child, w.young_person, escalate_at=now, escalated_at=now)
+    made("other_child_help", w.other_child, w.other_young_person, escalate_at=now)
+    made("other_authority_help", w.other_authority_child, w.other_authority_young_person)
+
+
+def _build_talk(scene: Scene) -> None:
+    w = scene.world
+
+    def made(name: str, child: Child, by: User, item: MemoryItem | None, **columns: Any) -> None:
+        request = TalkRequest(
+            child_id=child.id,
+            item_id=item.id if item is not None else None,
+            requested_by_id=by.id,
+            words="Can we talk about this?",
+            created_at=clock.now(),
+            **columns,
+        )
+        db.session.add(request)
+        db.session.commit()
+        scene.ids[name] = request.id
+
+    made("talk_open", w.child, w.young_person, factories.item(scene.app, w.child, w.young_person))
+    made(
+        "talk_seen",
+        w.child,
+        w.young_person,
+        factories.item(scene.app, w.child, w.young_person),
+        acknowledged_at=clock.now(),
+        acknowledged_by=w.social_worker,
+    )
+    made("talk_item_gone", w.child, w.young_person, None)
+    theirs = factories.item(scene.app, w.other_child, w.other_young_person)
+    made("other_child_talk", w.other_child, w.other_young_person, theirs)
+
+
+def _build_notes(scene: Scene) -> None:
+    """A message in each person's own Messages, about a kept item of world.child's that only
+    the child may see (so for everyone else it opens to "you can no longer see this")."""
+    w = scene.world
+    item = factories.item(scene.app, w.child, w.young_person)
+    for state in SIGNED_IN:
+        note = notifications.notify(
+            getattr(w, str(ACTORS[state])),
+            kind="shared",
+            message="Alex has shared something new with you.",
+            target=Target.ITEM,
+            target_id=item.id,
+            child_id=w.child.id,
+        )
+        db.session.commit()
+        scene.ids[f"note_of_{state}"] = note.id
+
+
 BUILDERS: dict[str, Callable[[Scene], None]] = {
     "item": _build_item_targets("item"),
     "fetch": _build_item_targets("fetch"),
@@ -1386,6 +1561,10 @@ BUILDERS: dict[str, Callable[[Scene], None]] = {
     "transcript": _build_transcripts,
     "prompt": _build_prompts,
     "export": _build_exports,
+    "capacity": _build_capacity,
+    "help": _build_help,
+    "talk": _build_talk,
+    "note": _build_notes,
     "none": lambda scene: None,
 }
 
@@ -1505,6 +1684,7 @@ POST_DATA: dict[str, Callable[[Scene, User | None, str], dict[str, Any] | Raw]] 
     "box.add": _photo_upload,
     "items.edit": lambda scene, actor, target: {"title": "A better title", "caption": "Sunny"},
     "items.comment": lambda scene, actor, target: {"body": "I love this one."},
+    "items.talk": lambda scene, actor, target: {"words": "Can we talk?", "show_item": "no"},
     "sharing.share_item": _share,
     "sharing.share_album": _share,
     "sharing.albums": lambda scene, actor, target: {"name": "Football"},
@@ -1513,6 +1693,10 @@ POST_DATA: dict[str, Callable[[Scene, User | None, str], dict[str, Any] | Raw]] 
     "manage.invite": _invitation,
     "manage.new_child": lambda scene, actor, target: {"display_name": "Robin"},
     "manage.settings": _settings,
+    "manage.team_manager": lambda scene, actor, target: {
+        "team_manager_id": str(actor.id) if actor is not None else ""
+    },
+    "notifications.settings": lambda scene, actor, target: {"email_messages": "y"},
     "manage.add_placement": _relationship("placement", Role.CARER),
     "manage.add_allocation": _relationship("allocation", Role.SOCIAL_WORKER),
     "story.add_section": lambda scene, actor, target: {"title": "Football"},
@@ -2292,6 +2476,8 @@ def test_settings_ignore_a_forged_authority(client: FlaskClient, world: World) -
 def test_recording_capacity_ignores_a_forged_child_and_recorder(
     client: FlaskClient, world: World
 ) -> None:
+    world.authority.self_sharing_age = 14  # so that Alex (13) does not decide yet
+    db.session.commit()
     factories.login_as(client, world.social_worker)
     response = client.post(
         f"/caseload/children/{world.child.id}/decides-sharing",

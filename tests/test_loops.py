@@ -293,7 +293,7 @@ def test_help_is_urgent_on_top_of_caseload_and_messages_until_acknowledged(app, 
     (told,) = notes_of(world.young_person, "help_seen")
     assert told.message.startswith("Sam has seen")
     seen_page = client_for(app, world.young_person).get(f"/help/{request.id}").data
-    assert b"Sam, your social worker saw it" in seen_page
+    assert b"Sam, your social worker, saw it" in seen_page
     listing = client_for(app, world.young_person).get(f"/children/{world.child.id}/help").data
     assert b"Seen by Sam" in listing
 

@@ -21,14 +21,17 @@ from memorybox.config import default_instance_path
 
 def make_huey(url: str, immediate: bool = False) -> Huey:
     parsed = urlparse(url)
+    # A job's result is what it ended with: an attempt that failed and will be tried again
+    # is not stored as its result (huey 3 stores those by default).
+    options = {"immediate": immediate, "store_intermediate_errors": False}
     if parsed.scheme in {"redis", "rediss"}:
-        queue: Huey = RedisHuey("memorybox", url=url, immediate=immediate)
+        queue: Huey = RedisHuey("memorybox", url=url, **options)
     elif parsed.scheme == "sqlite":
         path = Path(url.removeprefix("sqlite://"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        queue = SqliteHuey("memorybox", filename=str(path), immediate=immediate)
+        queue = SqliteHuey("memorybox", filename=str(path), **options)
     elif parsed.scheme == "memory":
-        queue = MemoryHuey("memorybox", immediate=immediate)
+        queue = MemoryHuey("memorybox", **options)
     else:
         raise ValueError(
             f"Unsupported queue URL scheme {parsed.scheme!r}: use sqlite:// or redis://"
