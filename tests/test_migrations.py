@@ -66,3 +66,56 @@ def test_the_migrated_schema_matches_the_models(empty_database_url):
 def test_there_is_one_head():
     heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
     assert len(heads) == 1
+
+
+def test_items_already_there_get_their_sort_date(empty_database_url):
+    """0009 fills in each item's sort date: the memory's date, else the day it was added
+    where the children live (a photo added at 00:30 in British Summer Time is from that day,
+    though it was still the day before in UTC)."""
+    cfg = alembic_config(empty_database_url)
+    command.upgrade(cfg, "0008")
+    engine = make_engine(empty_database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO authorities (id, name, slug, self_sharing_age, moderation_required,"
+                " duty_email, created_at) VALUES (1, 'A', 'a', 12, false, '', '2024-01-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO users (id, authority_id, email, display_name, role, password_hash,"
+                " session_version, created_at) VALUES (1, 1, 'a@example.org', 'A', 'young_person',"
+                " 'x', 1, '2024-01-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO children (id, authority_id, display_name, user_id, created_at)"
+                " VALUES (1, 1, 'A', 1, '2024-01-01')"
+            )
+        )
+        for item_id, memory_date, created in (
+            (1, "2019-05-04", "2024-06-01 12:00:00"),
+            (2, None, "2024-06-01 23:30:00"),  # 00:30 on 2 June in London
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO memory_items (id, child_id, added_by_id, kind, status, title,"
+                    " caption, memory_date, content_type, extension, size_bytes, sha256,"
+                    " storage_backend, storage_key, original_name, created_at, updated_at)"
+                    " VALUES (:id, 1, 1, 'photo', 'kept', 'T', '', :memory_date, 'image/jpeg',"
+                    " 'jpg', 1, '', 'local', :key, '', :created, :created)"
+                ),
+                {
+                    "id": item_id,
+                    "memory_date": memory_date,
+                    "key": f"k{item_id}",
+                    "created": created,
+                },
+            )
+    command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        dates = dict(conn.execute(text("SELECT id, sort_date FROM memory_items")).all())
+    engine.dispose()
+    assert {k: str(v) for k, v in dates.items()} == {1: "2019-05-04", 2: "2024-06-02"}

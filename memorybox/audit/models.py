@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from memorybox import clock
@@ -14,6 +14,7 @@ class AuditEvent(Base):
     """One recorded read or denial. Holds ids and an action name: never content or secrets."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_child_trail", "child_id", "occurred_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, index=True)

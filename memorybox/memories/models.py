@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from memorybox import clock
@@ -46,14 +47,29 @@ class Processing(enum.StrEnum):
         return self in {Processing.READY, Processing.FAILED}
 
 
+def local_day(moment: datetime | None) -> date:
+    """The day a moment fell on where the children live (today, for a moment not set yet)."""
+    return (moment or clock.now()).astimezone(clock.LOCAL_ZONE).date()
+
+
+def _sort_date_default(context: Any) -> date:
+    """For rows inserted without one (bulk inserts too): the memory's date, else the day it
+    was added."""
+    row = context.get_current_parameters()
+    return row.get("memory_date") or local_day(row.get("created_at"))
+
+
 class MemoryItem(Base):
     """One photo, document, sound or video in a child's box.
 
     The stored object is named by ``storage_backend`` + ``storage_key`` (a generated key,
     never the uploaded file name). ``deleted_at`` set means the item is in the bin.
+    ``sort_date`` (the memory's date, else the day it was added) is stored so that a box of
+    thousands is listed a page at a time from an index.
     """
 
     __tablename__ = "memory_items"
+    __table_args__ = (Index("ix_memory_items_box", "child_id", "status", "sort_date", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
@@ -63,6 +79,7 @@ class MemoryItem(Base):
     title: Mapped[str] = mapped_column(String(120))
     caption: Mapped[str] = mapped_column(Text(), default="")
     memory_date: Mapped[date | None] = mapped_column(Date(), default=None)
+    sort_date: Mapped[date] = mapped_column(Date(), default=_sort_date_default)
     content_type: Mapped[str] = mapped_column(String(80))
     extension: Mapped[str] = mapped_column(String(10))
     size_bytes: Mapped[int] = mapped_column(BigInteger())
@@ -106,9 +123,16 @@ class MemoryItem(Base):
     def in_bin(self) -> bool:
         return self.deleted_at is not None
 
-    @property
-    def sort_date(self) -> date:
-        return self.memory_date or self.created_at.astimezone(clock.LOCAL_ZONE).date()
+
+@event.listens_for(MemoryItem.memory_date, "set")
+def _memory_date_set(item: MemoryItem, value: date | None, _old: Any, _initiator: Any) -> None:
+    item.sort_date = value or local_day(item.created_at)
+
+
+@event.listens_for(MemoryItem.created_at, "set")
+def _created_at_set(item: MemoryItem, value: datetime | None, _old: Any, _initiator: Any) -> None:
+    if item.memory_date is None:
+        item.sort_date = local_day(value)
 
 
 class Comment(Base):

@@ -19,7 +19,10 @@ class Notification(Base):
     ``link`` is kept for notices made before targets existed."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_target", "target_type", "target_id"),)
+    __table_args__ = (
+        Index("ix_notifications_target", "target_type", "target_id"),
+        Index("ix_notifications_inbox", "user_id", "urgent", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
