@@ -95,6 +95,58 @@ def init_app(app: Flask) -> None:
         for line in seed_demo_data():
             click.echo(line)
 
+    @app.cli.command("seed-scale")
+    @click.option("--slug", default="scale", show_default=True, help="The authority's short name")
+    @click.option("--children", type=click.IntRange(min=1), default=300, show_default=True)
+    @click.option("--carers", type=click.IntRange(min=1), default=60, show_default=True)
+    @click.option("--social-workers", type=click.IntRange(min=1), default=30, show_default=True)
+    @click.option("--items-per-child", type=click.IntRange(min=0), default=1000, show_default=True)
+    @click.option(
+        "--big-box",
+        type=click.IntRange(min=0),
+        default=0,
+        show_default=True,
+        help="Items in the first child's box instead (0: the same as the others)",
+    )
+    @click.option("--audit-rows", type=click.IntRange(min=0), default=2_000_000, show_default=True)
+    @click.option("--password", default=None, help="Every account's password (printed)")
+    def seed_scale(
+        slug: str,
+        children: int,
+        carers: int,
+        social_workers: int,
+        items_per_child: int,
+        big_box: int,
+        audit_rows: int,
+        password: str | None,
+    ) -> None:
+        """Build a large authority for benchmarks, in bulk (safe to run again: it adds only
+        what is missing). Never in production."""
+        from memorybox.seeding import scale
+
+        options = scale.ScaleOptions(
+            slug=slug,
+            children=children,
+            carers=carers,
+            social_workers=social_workers,
+            items_per_child=items_per_child,
+            big_box=big_box,
+            audit_rows=audit_rows,
+            password=password or scale.DEFAULT_PASSWORD,
+        )
+        try:
+            report = scale.seed_scale(
+                options,
+                environment=current_app.config["MEMORYBOX_ENV"],
+                passwords=current_app.extensions["memorybox.passwords"],
+                storage=current_app.extensions["memorybox.storage"],
+                say=click.echo,
+            )
+        except scale.SeedRefused as exc:
+            raise click.ClickException(str(exc)) from None
+        for line in report.lines(options):
+            click.echo(line)
+
     @app.cli.command("reprocess-media")
     @click.argument("item_ids", nargs=-1, type=int)
     def reprocess_media(item_ids: tuple[int, ...]) -> None:

@@ -1,0 +1,1 @@
+"""Seeding data in bulk: the scale authority for benchmarks."""
