@@ -12,7 +12,7 @@ import pytest
 from flask import Flask, g
 from sqlalchemy import text
 
-from memorybox import create_app
+from memorybox import create_app, memo
 from memorybox.cli import upgrade_database
 from memorybox.db import Base, db, make_engine
 from memorybox.extensions import limiter
@@ -87,6 +87,7 @@ def app(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
         as production does: no cached user, nothing read before trusted."""
         g.pop("_login_user", None)
         db.session.expire_all()
+        memo.forget()
 
     with application.app_context():
         yield application

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
-from memorybox import clock
+from memorybox import clock, memo
 from memorybox.accounts.models import Authority, Role, User
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
@@ -113,18 +114,30 @@ def end_now(relationship: Placement | Allocation) -> None:
 
 
 def placements_of(child: Child) -> list[Placement]:
+    return _placements_of(child.id)
+
+
+def allocations_of(child: Child) -> list[Allocation]:
+    return _allocations_of(child.id)
+
+
+@memo.remembered
+def _placements_of(child_id: int) -> list[Placement]:
     query = (
         select(Placement)
-        .where(Placement.child_id == child.id)
+        .options(joinedload(Placement.carer))
+        .where(Placement.child_id == child_id)
         .order_by(Placement.start_date.desc(), Placement.id.desc())
     )
     return list(db.session.scalars(query))
 
 
-def allocations_of(child: Child) -> list[Allocation]:
+@memo.remembered
+def _allocations_of(child_id: int) -> list[Allocation]:
     query = (
         select(Allocation)
-        .where(Allocation.child_id == child.id)
+        .options(joinedload(Allocation.social_worker))
+        .where(Allocation.child_id == child_id)
         .order_by(Allocation.start_date.desc(), Allocation.id.desc())
     )
     return list(db.session.scalars(query))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import or_, select
 
-from memorybox import clock
+from memorybox import clock, memo
 from memorybox.accounts.models import User
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
@@ -105,34 +107,78 @@ def revoke(consent: Consent, by: User) -> None:
     db.session.commit()
 
 
+@dataclass(frozen=True)
+class LiveShares:
+    """A child's live consents (not stopped, not ended), by what they cover."""
+
+    every: list[Consent]
+    by_item: dict[int, list[Consent]]
+    by_collection: dict[int, list[Consent]]
+    by_section: dict[int, list[Consent]]
+
+
+@memo.remembered
+def _live_shares(child_id: int, day: date) -> LiveShares:
+    query = select(Consent).where(
+        Consent.child_id == child_id,
+        Consent.revoked_at.is_(None),
+        or_(Consent.ends_on.is_(None), Consent.ends_on > day),
+    )
+    every = list(db.session.scalars(query.order_by(Consent.created_at, Consent.id)))
+    by_item: dict[int, list[Consent]] = {}
+    by_collection: dict[int, list[Consent]] = {}
+    by_section: dict[int, list[Consent]] = {}
+    for consent in every:
+        if consent.item_id is not None:
+            by_item.setdefault(consent.item_id, []).append(consent)
+        elif consent.collection_id is not None:
+            by_collection.setdefault(consent.collection_id, []).append(consent)
+        elif consent.story_section_id is not None:
+            by_section.setdefault(consent.story_section_id, []).append(consent)
+    return LiveShares(every, by_item, by_collection, by_section)
+
+
+def live_shares(child_id: int) -> LiveShares:
+    return _live_shares(child_id, clock.today())
+
+
+@memo.remembered
+def _albums_holding(item_id: int) -> frozenset[int]:
+    query = select(CollectionItem.collection_id).where(CollectionItem.item_id == item_id)
+    return frozenset(db.session.scalars(query))
+
+
+def prime_albums_holding(item_ids: Iterable[int]) -> None:
+    """Which albums each of these items is in, one query for them all."""
+    wanted = [i for i in set(item_ids) if not memo.known(_albums_holding, (i,))]
+    if not wanted:
+        return
+    found: dict[int, set[int]] = {i: set() for i in wanted}
+    query = select(CollectionItem.item_id, CollectionItem.collection_id).where(
+        CollectionItem.item_id.in_(wanted)
+    )
+    for item_id, collection_id in db.session.execute(query):
+        found[item_id].add(collection_id)
+    for item_id, collections in found.items():
+        memo.prime(_albums_holding, (item_id,), frozenset(collections))
+
+
 def active_consents_for_item(item: MemoryItem) -> list[Consent]:
     """Live consents that cover the item, directly or through a collection it is in now."""
-    in_collections = select(CollectionItem.collection_id).where(CollectionItem.item_id == item.id)
-    query = select(Consent).where(
-        Consent.child_id == item.child_id,
-        Consent.revoked_at.is_(None),
-        or_(Consent.ends_on.is_(None), Consent.ends_on > clock.today()),
-        or_(Consent.item_id == item.id, Consent.collection_id.in_(in_collections)),
-    )
-    return list(db.session.scalars(query))
+    live = live_shares(item.child_id)
+    found = list(live.by_item.get(item.id, ()))
+    if live.by_collection:
+        for collection_id in _albums_holding(item.id):
+            found.extend(live.by_collection.get(collection_id, ()))
+    return found
 
 
 def active_consents_for_collection(collection: Collection) -> list[Consent]:
-    query = select(Consent).where(
-        Consent.collection_id == collection.id,
-        Consent.revoked_at.is_(None),
-        or_(Consent.ends_on.is_(None), Consent.ends_on > clock.today()),
-    )
-    return list(db.session.scalars(query))
+    return list(live_shares(collection.child_id).by_collection.get(collection.id, ()))
 
 
 def active_consents_for_section(section: StorySection) -> list[Consent]:
-    query = select(Consent).where(
-        Consent.story_section_id == section.id,
-        Consent.revoked_at.is_(None),
-        or_(Consent.ends_on.is_(None), Consent.ends_on > clock.today()),
-    )
-    return list(db.session.scalars(query))
+    return list(live_shares(section.child_id).by_section.get(section.id, ()))
 
 
 def all_consents(child: Child) -> list[Consent]:
@@ -226,9 +272,4 @@ def collections_containing(item: MemoryItem) -> list[Collection]:
 
 def candidate_consents(child: Child) -> list[Consent]:
     """Live consents of a child (for finding what is shared with someone)."""
-    query = select(Consent).where(
-        Consent.child_id == child.id,
-        Consent.revoked_at.is_(None),
-        or_(Consent.ends_on.is_(None), Consent.ends_on > clock.today()),
-    )
-    return list(db.session.scalars(query))
+    return list(live_shares(child.id).every)
