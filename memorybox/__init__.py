@@ -59,6 +59,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from memorybox import cli, web
 
     web.init_app(app)
+    from memorybox.web import static_files
+
+    static_files.init_app(app)
     cli.init_app(app)
     return app
 
