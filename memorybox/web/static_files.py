@@ -70,7 +70,7 @@ def init_app(app: Flask) -> None:
                 values["v"] = digest
 
     def static(filename: str) -> ResponseReturnValue:
-        response: Response = serve(filename=filename)
+        response: Response = app.make_response(serve(filename=filename))
         asked = request.args.get("v")
         if response.status_code in (200, 304) and asked and asked == hashes.digest(filename):
             response.headers["Cache-Control"] = IMMUTABLE
