@@ -17,7 +17,6 @@ from typing import Any
 
 from flask import Flask, request
 from flask.typing import ResponseReturnValue
-from werkzeug.wrappers import Response
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 HASH_LENGTH = 12
@@ -60,7 +59,6 @@ def init_app(app: Flask) -> None:
     if not app.static_folder or "static" not in app.view_functions:
         return
     hashes = StaticHashes(app.static_folder)
-    serve = app.view_functions["static"]
 
     @app.url_defaults
     def _versioned(endpoint: str, values: dict[str, Any]) -> None:
@@ -70,7 +68,7 @@ def init_app(app: Flask) -> None:
                 values["v"] = digest
 
     def static(filename: str) -> ResponseReturnValue:
-        response: Response = app.make_response(serve(filename=filename))
+        response = app.send_static_file(filename)
         asked = request.args.get("v")
         if response.status_code in (200, 304) and asked and asked == hashes.digest(filename):
             response.headers["Cache-Control"] = IMMUTABLE
