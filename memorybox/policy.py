@@ -9,7 +9,7 @@ a relationship or disabling an account takes effect on the very next request.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -596,6 +596,15 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.EXPORT_REQUEST, Export): _export_request,
     (Action.EXPORT_DOWNLOAD, Export): _export_download,
 }
+
+
+def viewable(actor: Any, items: Iterable[MemoryItem]) -> list[MemoryItem]:
+    """The items ``actor`` may open, asked one by one of :func:`can`, after reading the facts
+    for all of them at once (which albums each is in; relationships and a child's live
+    consents are read once per request anyway)."""
+    wanted = list(items)
+    sharing.prime_albums_holding(item.id for item in wanted)
+    return [item for item in wanted if can(actor, Action.ITEM_VIEW, item)]
 
 
 def can(actor: Any, action: Action | str, target: Any) -> Decision:

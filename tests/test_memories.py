@@ -272,7 +272,9 @@ def test_gallery_is_newest_first_and_timeline_is_grouped_by_year(app, client, wo
     login_as(client, world.young_person)
     gallery = client.get(f"/children/{world.child.id}/box").data.decode()
     assert gallery.index("New bike") < gallery.index("Baby photo") < gallery.index("First tooth")
-    timeline = client.get(f"/children/{world.child.id}/timeline").data.decode()
+    page = client.get(f"/children/{world.child.id}/timeline").data.decode()
+    jump, timeline = page.split('id="timeline"')
+    assert jump.index(">2014<") < jump.index(">2023<"), "jump to a year, oldest first"
     assert timeline.index("2014") < timeline.index("First tooth") < timeline.index("Baby photo")
     assert timeline.index("Baby photo") < timeline.index("2023") < timeline.index("New bike")
 

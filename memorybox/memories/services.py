@@ -7,10 +7,11 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import BinaryIO
+from datetime import date, datetime, timedelta
+from typing import Any, BinaryIO
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.orm import joinedload, selectinload
 
 from memorybox import clock
 from memorybox.accounts.models import User
@@ -25,6 +26,7 @@ from memorybox.memories.models import (
     Processing,
     UploadSession,
 )
+from memorybox.pagination import Order, Page, keyset
 from memorybox.storage import Storage, StorageError, new_key
 
 log = logging.getLogger(__name__)
@@ -232,38 +234,99 @@ def add_comment(item: MemoryItem, author: User, body: str) -> Comment:
     return comment
 
 
-def box_items(child: Child) -> list[MemoryItem]:
-    """What is in the child's box: kept and not in the bin, newest memory first."""
-    query = select(MemoryItem).where(
+def card_query() -> Select[Any]:
+    """Items as a list shows them: with their renditions (for the thumbnail) in one query."""
+    return select(MemoryItem).options(selectinload(MemoryItem.renditions))
+
+
+def _in_box(child: Child) -> Select[Any]:
+    return card_query().where(
         MemoryItem.child_id == child.id,
         MemoryItem.status == ItemStatus.KEPT,
         MemoryItem.deleted_at.is_(None),
     )
-    items = list(db.session.scalars(query))
-    items.sort(key=lambda i: (i.sort_date, i.id), reverse=True)
-    return items
 
 
-def timeline(child: Child) -> list[tuple[int, list[MemoryItem]]]:
-    """The box grouped by the year each memory is from, oldest first."""
-    items = sorted(box_items(child), key=lambda i: (i.sort_date, i.id))
-    years: dict[int, list[MemoryItem]] = {}
-    for item in items:
-        years.setdefault(item.sort_date.year, []).append(item)
-    return list(years.items())
+NEWEST_MEMORY_FIRST = (Order(MemoryItem.sort_date), Order(MemoryItem.id))
+OLDEST_MEMORY_FIRST = (Order(MemoryItem.sort_date, False), Order(MemoryItem.id, False))
+
+
+def by_memory_date(item: MemoryItem) -> tuple[date, int]:
+    return (item.sort_date, item.id)
+
+
+def box_items(child: Child) -> list[MemoryItem]:
+    """Everything in the child's box, newest memory first (for exports: pages use
+    :func:`box_page`)."""
+    query = _in_box(child).order_by(*(key.clause for key in NEWEST_MEMORY_FIRST))
+    return list(db.session.scalars(query))
+
+
+def box_page(child: Child, cursor: str | None) -> Page[MemoryItem]:
+    """One page of what is in the child's box: kept and not in the bin, newest memory first."""
+    return keyset(_in_box(child), NEWEST_MEMORY_FIRST, cursor, values_of=by_memory_date)
+
+
+def _year(column: Any) -> Any:
+    return func.extract("year", column)
+
+
+def timeline_years(child: Child) -> list[tuple[int, int]]:
+    """Each year the box has memories from, oldest first, with how many."""
+    year = _year(MemoryItem.sort_date)
+    query = (
+        select(year, func.count())
+        .where(
+            MemoryItem.child_id == child.id,
+            MemoryItem.status == ItemStatus.KEPT,
+            MemoryItem.deleted_at.is_(None),
+        )
+        .group_by(year)
+        .order_by(year)
+    )
+    return [(int(y), int(count)) for y, count in db.session.execute(query)]
+
+
+def timeline_page(child: Child, cursor: str | None, from_year: int | None) -> Page[MemoryItem]:
+    """One page of the box in date order, oldest first, from a year if asked."""
+    query = _in_box(child)
+    if from_year is not None:
+        query = query.where(MemoryItem.sort_date >= date(from_year, 1, 1))
+    return keyset(query, OLDEST_MEMORY_FIRST, cursor, values_of=by_memory_date)
+
+
+def _suggested(child: Child) -> Select[Any]:
+    return card_query().where(
+        MemoryItem.child_id == child.id,
+        MemoryItem.status == ItemStatus.SUGGESTED,
+        MemoryItem.deleted_at.is_(None),
+    )
+
+
+NEWEST_ADDED_FIRST = (Order(MemoryItem.created_at), Order(MemoryItem.id))
+
+
+def by_added(item: MemoryItem) -> tuple[datetime, int]:
+    return (item.created_at, item.id)
 
 
 def suggestions(child: Child) -> list[MemoryItem]:
-    query = (
-        select(MemoryItem)
-        .where(
-            MemoryItem.child_id == child.id,
-            MemoryItem.status == ItemStatus.SUGGESTED,
-            MemoryItem.deleted_at.is_(None),
-        )
-        .order_by(MemoryItem.created_at.desc(), MemoryItem.id.desc())
-    )
+    query = _suggested(child).order_by(*(key.clause for key in NEWEST_ADDED_FIRST))
     return list(db.session.scalars(query))
+
+
+def suggestions_page(child: Child, cursor: str | None) -> Page[MemoryItem]:
+    query = _suggested(child).options(joinedload(MemoryItem.added_by))
+    return keyset(query, NEWEST_ADDED_FIRST, cursor, values_of=by_added)
+
+
+def suggestion_count(child: Child) -> int:
+    query = select(func.count()).where(
+        MemoryItem.child_id == child.id,
+        MemoryItem.status == ItemStatus.SUGGESTED,
+        MemoryItem.deleted_at.is_(None),
+    )
+    return db.session.scalar(query) or 0
 
 
 def bin_items(child: Child) -> list[MemoryItem]:
@@ -274,9 +337,19 @@ def bin_items(child: Child) -> list[MemoryItem]:
             MemoryItem.deleted_at.is_not(None),
             MemoryItem.status.not_in([ItemStatus.AWAITING_APPROVAL, ItemStatus.NOT_APPROVED]),
         )
-        .order_by(MemoryItem.deleted_at.desc())
+        .order_by(MemoryItem.deleted_at.desc(), MemoryItem.id.desc())
     )
     return list(db.session.scalars(query))
+
+
+def bin_page(child: Child, cursor: str | None) -> Page[MemoryItem]:
+    query = select(MemoryItem).where(
+        MemoryItem.child_id == child.id,
+        MemoryItem.deleted_at.is_not(None),
+        MemoryItem.status.not_in([ItemStatus.AWAITING_APPROVAL, ItemStatus.NOT_APPROVED]),
+    )
+    order = (Order(MemoryItem.deleted_at), Order(MemoryItem.id))
+    return keyset(query, order, cursor, values_of=lambda i: (i.deleted_at, i.id))
 
 
 def added_by(actor: User, child: Child) -> list[MemoryItem]:

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import selectinload
 
 from memorybox import clock, memo
 from memorybox.accounts.models import User
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
 from memorybox.memories.models import ItemStatus, MemoryItem
+from memorybox.pagination import Order, Page, keyset
 from memorybox.sharing.models import Audience, Basis, Collection, CollectionItem, Consent
 from memorybox.story.models import StorySection
 
@@ -246,18 +249,35 @@ def remove_from_collection(collection: Collection, item: MemoryItem) -> None:
         db.session.commit()
 
 
-def items_in(collection: Collection) -> list[MemoryItem]:
-    query = (
+def _album_items(collection: Collection) -> Select[Any]:
+    return (
         select(MemoryItem)
+        .options(selectinload(MemoryItem.renditions))
         .join(CollectionItem, CollectionItem.item_id == MemoryItem.id)
         .where(
             CollectionItem.collection_id == collection.id,
             MemoryItem.status == ItemStatus.KEPT,
             MemoryItem.deleted_at.is_(None),
         )
-        .order_by(MemoryItem.memory_date.desc(), MemoryItem.id.desc())
     )
+
+
+NEWEST_MEMORY_FIRST = (Order(MemoryItem.sort_date), Order(MemoryItem.id))
+
+
+def items_in(collection: Collection) -> list[MemoryItem]:
+    query = _album_items(collection).order_by(*(k.clause for k in NEWEST_MEMORY_FIRST))
     return list(db.session.scalars(query))
+
+
+def album_page(collection: Collection, cursor: str | None) -> Page[MemoryItem]:
+    """One page of what is in an album (kept, not in the bin), newest memory first."""
+    return keyset(
+        _album_items(collection),
+        NEWEST_MEMORY_FIRST,
+        cursor,
+        values_of=lambda item: (item.sort_date, item.id),
+    )
 
 
 def collections_containing(item: MemoryItem) -> list[Collection]:

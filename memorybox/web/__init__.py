@@ -11,7 +11,7 @@ from flask import Flask
 from memorybox import clock
 from memorybox.accounts import services as accounts
 from memorybox.extensions import login_manager
-from memorybox.web import access, errors, security
+from memorybox.web import access, errors, lists, security
 
 BLUEPRINTS = (
     "auth",
@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["current_actor"] = access.actor
     app.jinja_env.globals["unread_notifications"] = _unread
     app.jinja_env.globals["my_child"] = _my_child
+    app.jinja_env.globals["more_url"] = lists.more_url
     app.jinja_env.filters["local"] = _local_time
     vendor = Path(app.static_folder or "") / "vendor"
     app.jinja_env.globals["vendor_available"] = lambda name: (vendor / name).is_file()

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from memorybox import pagination
 from memorybox.accounts.models import User
 from memorybox.children.models import Child
 from memorybox.jobs.tasks import process_item
@@ -23,7 +24,7 @@ from memorybox.memories import uploads
 from memorybox.memories.models import ItemStatus, MemoryItem
 from memorybox.policy import Action
 from memorybox.storage import StorageError
-from memorybox.web import alerts
+from memorybox.web import alerts, lists
 from memorybox.web.access import can, load, signed_in_actor, signed_in_only, storage
 from memorybox.web.errors import wants_json
 from memorybox.web.forms import AddItemForm
@@ -40,31 +41,45 @@ def gallery(child_id: int) -> str:
     return render_template(
         "box/gallery.html",
         child=child,
-        items=memories.box_items(child),
-        suggestion_count=len(memories.suggestions(child)),
+        items=lists.page(lambda after: memories.box_page(child, after)),
+        suggestion_count=memories.suggestion_count(child),
     )
 
 
 @bp.get("/timeline")
 def timeline(child_id: int) -> str:
+    """The box in date order, oldest first, a page at a time; "jump to a year" starts the
+    list at that year."""
     child = load(Child, child_id, Action.BOX_VIEW)
-    return render_template("box/timeline.html", child=child, years=memories.timeline(child))
+    from_year = lists.year()
+    items = lists.page(lambda after: memories.timeline_page(child, after, from_year))
+    # The year of the row before this page (from its cursor), so a year's heading shows once.
+    previous = None
+    if lists.cursor():
+        previous = pagination.decode(lists.cursor() or "", 2)[0].year
+    return render_template(
+        "box/timeline.html",
+        child=child,
+        items=items,
+        years=memories.timeline_years(child),
+        from_year=from_year,
+        previous_year=previous,
+    )
 
 
 @bp.get("/suggested")
 def suggested(child_id: int) -> str:
     child = load(Child, child_id, Action.BOX_VIEW)
-    return render_template("box/suggested.html", child=child, items=memories.suggestions(child))
+    items = lists.page(lambda after: memories.suggestions_page(child, after))
+    return render_template("box/suggested.html", child=child, items=items)
 
 
 @bp.get("/bin")
 def bin(child_id: int) -> str:
     child = load(Child, child_id, Action.BOX_VIEW)
-    items = memories.bin_items(child)
+    items = lists.page(lambda after: memories.bin_page(child, after))
     return render_template(
-        "box/bin.html",
-        child=child,
-        items=[(item, memories.bin_expires_on(item)) for item in items],
+        "box/bin.html", child=child, items=items, expires_on=memories.bin_expires_on
     )
 
 

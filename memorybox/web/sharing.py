@@ -22,11 +22,12 @@ from memorybox.exports.models import Export
 from memorybox.memories import services as memories
 from memorybox.memories.models import MemoryItem
 from memorybox.notifications import help as helping
+from memorybox.pagination import Page
 from memorybox.policy import Action
 from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience, Collection, Consent
 from memorybox.story.models import StorySection
-from memorybox.web import alerts
+from memorybox.web import alerts, lists
 from memorybox.web.access import can, load, require, signed_in_actor, signed_in_only
 from memorybox.web.forms import AlbumForm, ShareForm
 from memorybox.web.people import describe
@@ -236,7 +237,8 @@ def album(collection_id: int) -> ResponseReturnValue:
     collection = load(Collection, collection_id, Action.COLLECTION_VIEW)
     viewer = signed_in_actor()
     managing = can(Action.COLLECTION_MANAGE, collection.child)
-    items = [i for i in sharing.items_in(collection) if policy.can(viewer, Action.ITEM_VIEW, i)]
+    page = lists.page(lambda after: sharing.album_page(collection, after))
+    items = Page(policy.viewable(viewer, page.rows), page.more)
     return render_template(
         "sharing/album.html",
         album=collection,

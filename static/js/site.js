@@ -18,10 +18,63 @@
 
   /* Ask before something that can't be undone. */
   function confirmForms() {
-    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
-      form.addEventListener("submit", function (event) {
-        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
-      });
+    /* On the document, so forms a "Show more" brings in ask too. */
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!form.matches || !form.matches("form[data-confirm]")) return;
+      if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+    });
+  }
+
+  /* "Show more": load the next page into the same lists, in place. Without script the link
+     simply opens the next page. Focus moves to the first thing loaded, and a screen reader
+     hears how many more are shown. */
+  function showMore() {
+    var status = document.createElement("p");
+    status.className = "visually-hidden";
+    status.setAttribute("role", "status");
+    document.body.appendChild(status);
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest ? event.target.closest("a[data-show-more]") : null;
+      if (!link || !window.fetch || !window.DOMParser) return;
+      event.preventDefault();
+      if (link.getAttribute("aria-busy") === "true") return;
+      link.setAttribute("aria-busy", "true");
+      var label = link.textContent;
+      link.textContent = "Loading…";
+      fetch(link.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error("status " + response.status);
+          return response.text();
+        })
+        .then(function (html) {
+          var fetched = new DOMParser().parseFromString(html, "text/html");
+          var firstNew = null;
+          var added = 0;
+          link.getAttribute("data-show-more").split(" ").forEach(function (id) {
+            var here = document.getElementById(id);
+            var there = fetched.getElementById(id);
+            if (!here || !there) return;
+            Array.prototype.slice.call(there.children).forEach(function (child) {
+              var node = document.importNode(child, true);
+              here.appendChild(node);
+              if (!child.classList.contains("timeline__year")) added += 1;
+              if (!firstNew) firstNew = node;
+            });
+          });
+          var row = link.closest("[data-show-more-row]");
+          var next = fetched.querySelector("a[data-show-more='" + link.getAttribute("data-show-more") + "']");
+          if (row && next) row.replaceWith(document.importNode(next.closest("[data-show-more-row]"), true));
+          else if (row) row.remove();
+          var target = firstNew && firstNew.querySelector("a, button");
+          if (target) target.focus();
+          status.textContent = added === 1 ? "1 more shown." : added + " more shown.";
+        })
+        .catch(function () {
+          link.removeAttribute("aria-busy");
+          link.textContent = label;
+          window.location.href = link.href;
+        });
     });
   }
 
@@ -331,6 +384,7 @@
     watchProcessing();
     fillInviteCode();
     confirmForms();
+    showMore();
     selectOnFocus();
     uploadWithProgress();
     recorder();
