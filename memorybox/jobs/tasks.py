@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from functools import cache
 
 from flask import Flask
@@ -26,6 +29,19 @@ __all__ = [
 
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = (5, 30, 120, 600, 1800)  # seconds before attempts 2..6
+
+
+def _whole_from_environment(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw.isdigit() and int(raw) > 0 else default
+
+
+#: How long a job may go unheard of before it counts as lost (``MEMORYBOX_STALLED_AFTER_
+#: SECONDS``, 15 minutes by default; tests of lost workers shorten it).
+STALLED_AFTER = timedelta(seconds=_whole_from_environment("MEMORYBOX_STALLED_AFTER_SECONDS", 900))
+STALLED_AFTER_MINUTES = STALLED_AFTER.total_seconds() / 60
+#: How often the sweeper looks for lost jobs (``MEMORYBOX_SWEEP_EVERY_MINUTES``, default 5).
+SWEEP_EVERY_MINUTES = _whole_from_environment("MEMORYBOX_SWEEP_EVERY_MINUTES", 5)
 
 
 @cache
@@ -71,7 +87,10 @@ def process_item(item_id: int) -> str | None:
         max_attempts = 1 if huey.immediate else MAX_ATTEMPTS
         try:
             state = processing.process(
-                item_id, app.extensions["memorybox.storage"], max_attempts=max_attempts
+                item_id,
+                app.extensions["memorybox.storage"],
+                max_attempts=max_attempts,
+                stalled_after=STALLED_AFTER,
             )
         except processing.TryAgainLater as exc:
             delay = BACKOFF_SECONDS[min(exc.attempt - 1, len(BACKOFF_SECONDS) - 1)]
@@ -90,19 +109,17 @@ def purge_expired_bin() -> int:
     return removed
 
 
-STALLED_AFTER_MINUTES = 15
-
-
-@huey.periodic_task(crontab(minute="*/5"))
+@huey.periodic_task(crontab(minute=f"*/{SWEEP_EVERY_MINUTES}"))
 def requeue_stalled() -> int:
-    """Every 5 minutes: a worker killed mid-job leaves an item waiting or working; queue it
-    again, so every job ends ready or failed-with-a-reason."""
+    """Every few minutes: a worker killed mid-job, or a queue that was down when the job was
+    sent, leaves an item waiting or working; queue it again, so every job ends ready or
+    failed-with-a-reason."""
     from memorybox.memories import processing
     from memorybox.story import voice
 
     with _app_context():
-        stalled = processing.stalled_items(STALLED_AFTER_MINUTES)
-        words = voice.stalled(STALLED_AFTER_MINUTES)
+        stalled = processing.stalled_items(STALLED_AFTER)
+        words = voice.stalled(math.ceil(STALLED_AFTER_MINUTES))
     for item_id in stalled:
         process_item(item_id)
     for transcript_id in words:
@@ -124,6 +141,7 @@ def build_export(export_id: int) -> str | None:
     """Build one export (PDF, JSON or ZIP) into storage, updating its progress as it goes."""
     from memorybox.exports import services
 
+    log.info("building export %s", export_id)
     with _app_context() as app:
         state = services.build(export_id, app.extensions["memorybox.storage"])
     return state.value if state else None
@@ -154,7 +172,7 @@ def tidy_exports() -> int:
 
     with _app_context() as app:
         removed = services.remove_expired(app.extensions["memorybox.storage"])
-        stalled = services.stalled(STALLED_AFTER_MINUTES)
+        stalled = services.stalled(math.ceil(STALLED_AFTER_MINUTES))
     for export_id in stalled:
         build_export(export_id)
     return removed + len(stalled)

@@ -12,10 +12,14 @@ import hashlib
 import logging
 import shutil
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from memorybox import clock
 from memorybox.db import db
@@ -28,6 +32,9 @@ log = logging.getLogger(__name__)
 
 TRANSIENT_MESSAGE = "We couldn't get that ready right now. We will keep trying."
 GAVE_UP_MESSAGE = "We couldn't get that ready. Please try adding it again later."
+#: A worker processing an item records so at least three times within this; an item left
+#: waiting or working longer than this has lost its job (``jobs.tasks.requeue_stalled``).
+STALLED_AFTER = timedelta(minutes=15)
 
 
 class TryAgainLater(Exception):
@@ -38,15 +45,86 @@ class TryAgainLater(Exception):
         self.attempt = attempt
 
 
-def process(item_id: int, storage: Storage, *, max_attempts: int = 1) -> Processing | None:
+def process(
+    item_id: int,
+    storage: Storage,
+    *,
+    max_attempts: int = 1,
+    stalled_after: timedelta = STALLED_AFTER,
+) -> Processing | None:
+    """Process the item unless it is done, or another worker has it (and is alive: it beats
+    more often than ``stalled_after``)."""
+    attempt = _claim(item_id, stalled_after)
     item = db.session.get(MemoryItem, item_id)
-    if item is None or item.processing.done:
+    if item is None or attempt is None:
         return item.processing if item else None
-    item.processing = Processing.WORKING
-    item.updated_at = clock.now()
-    item.processing_attempts += 1
-    attempt = item.processing_attempts
+    with _heartbeat(item_id, stalled_after / 3):
+        return _process(item, attempt, storage, max_attempts)
+
+
+def _claim(item_id: int, stalled_after: timedelta) -> int | None:
+    """Take the item for this worker, in one UPDATE: waiting, or working for a worker that
+    has stopped beating. Two workers can be handed the same item (the sweepers of both
+    queue it, a retry meets a sweep); only one gets it. The attempt number, or None."""
+    now = clock.now()
+    attempt = db.session.scalar(
+        update(MemoryItem)
+        .where(
+            MemoryItem.id == item_id,
+            or_(
+                MemoryItem.processing == Processing.WAITING,
+                and_(
+                    MemoryItem.processing == Processing.WORKING,
+                    MemoryItem.updated_at < now - stalled_after,
+                ),
+            ),
+        )
+        .values(
+            processing=Processing.WORKING,
+            updated_at=now,
+            processing_attempts=MemoryItem.processing_attempts + 1,
+        )
+        .returning(MemoryItem.processing_attempts)
+    )
     db.session.commit()
+    return attempt
+
+
+@contextmanager
+def _heartbeat(item_id: int, every: timedelta) -> Iterator[None]:
+    """While the work goes on, say so every ``every`` (a long video takes many minutes), so
+    the sweeper only ever finds items whose worker is gone."""
+    stop = threading.Event()
+    engine = db.engine
+    assert engine is not None
+
+    def beat() -> None:
+        while not stop.wait(every.total_seconds()):
+            try:
+                with engine.begin() as conn:
+                    conn.execute(
+                        update(MemoryItem)
+                        .where(
+                            MemoryItem.id == item_id,
+                            MemoryItem.processing == Processing.WORKING,
+                        )
+                        .values(updated_at=clock.now())
+                    )
+            except SQLAlchemyError:
+                log.warning("item %s: could not record that it is still being worked on", item_id)
+
+    beating = threading.Thread(target=beat, name=f"heartbeat-{item_id}", daemon=True)
+    beating.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beating.join()
+
+
+def _process(item: MemoryItem, attempt: int, storage: Storage, max_attempts: int) -> Processing:
+    item_id = item.id
+    log.info("processing item %s (attempt %d)", item_id, attempt)
     work = Path(tempfile.mkdtemp(prefix="memorybox-media-"))
     written: list[str] = []
     try:
@@ -120,9 +198,10 @@ def process(item_id: int, storage: Storage, *, max_attempts: int = 1) -> Process
         shutil.rmtree(work, ignore_errors=True)
 
 
-def stalled_items(minutes: int) -> list[int]:
-    """Items left waiting or working for longer than ``minutes`` (their job was lost)."""
-    cutoff = clock.now() - timedelta(minutes=minutes)
+def stalled_items(after: timedelta = STALLED_AFTER) -> list[int]:
+    """Items left waiting, or working without a heartbeat, for longer than ``after``
+    (their job was lost)."""
+    cutoff = clock.now() - after
     query = select(MemoryItem.id).where(
         MemoryItem.processing.in_([Processing.WAITING, Processing.WORKING]),
         MemoryItem.updated_at < cutoff,
