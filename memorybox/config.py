@@ -70,6 +70,15 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Sign-in limits fail closed: when their store (Redis) cannot be reached, signing in
+        # answers 503 "please try again in a minute" (web/errors.py) and no password is
+        # checked. Not swallowing the error (it would let unlimited guesses through) and no
+        # in-memory fallback (a per-process count, multiplied by every web process, that
+        # forgets itself on restart: throttling quietly much weaker). Errors come wrapped
+        # as limits.errors.StorageError, whatever the store.
+        "RATELIMIT_SWALLOW_ERRORS": False,
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": False,
+        "RATELIMIT_STORAGE_OPTIONS": {"wrap_exceptions": True},
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_LIMIT_PER_ACCOUNT": os.environ.get(
             "MEMORYBOX_LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"
