@@ -138,3 +138,13 @@ def keyset(
         rows = rows[:size]
         more = encode(values_of(rows[-1]))
     return Page(rows, more)
+
+
+def slice_of(rows: Sequence[T], cursor: str | None, *, size: int = PAGE_SIZE) -> Page[T]:
+    """A page of a short list already in memory and in order (a story's parts): the cursor
+    names how many came before."""
+    start = decode(cursor, 1)[0] if cursor else 0
+    if not isinstance(start, int) or start < 0:
+        raise BadCursor("not a cursor")
+    end = start + size
+    return Page(list(rows[start:end]), encode([end]) if end < len(rows) else None)

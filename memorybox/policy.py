@@ -488,7 +488,7 @@ def _section_edit(actor: User, section: StorySection) -> Decision:
 
 
 def _section_share(actor: User, section: StorySection) -> Decision:
-    if not section.versions:
+    if section.latest is None:
         return _deny("nothing saved to share yet")
     return _sharing_decide(actor, section.child)
 
@@ -496,7 +496,7 @@ def _section_share(actor: User, section: StorySection) -> Decision:
 def _section_read(actor: User, section: StorySection) -> Decision:
     if _is_the_child(actor, section.child):
         return _allow("your story")
-    if not section.versions:
+    if section.latest is None:
         return _deny("nothing written yet")
     for consent in sharing.active_consents_for_section(section):
         if in_audience(actor, consent):

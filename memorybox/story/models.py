@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from memorybox import clock
+from memorybox import clock, memo
 from memorybox.accounts.models import Authority, User
 from memorybox.children.models import Child
 from memorybox.db import Base, UTCDateTime, string_enum
@@ -51,6 +51,13 @@ class StoryPrompt(Base):
         return self.hidden_at is not None
 
 
+_NOT_READ = object()  # no newest version primed for this section in this request
+
+
+def latest_key(section_id: int) -> tuple[str, int]:
+    return ("story.latest", section_id)
+
+
 class StorySection(Base):
     """One part of one child's story: from a prompt, or a heading the child made up."""
 
@@ -79,6 +86,11 @@ class StorySection(Base):
 
     @property
     def latest(self) -> SectionVersion | None:
+        """The newest version, or None while nothing is saved. A list reads the newest
+        versions of all its sections at once (``story.services.prime_latest``)."""
+        primed = memo.facts().get(latest_key(self.id), _NOT_READ)
+        if primed is not _NOT_READ:
+            return primed
         return self.versions[-1] if self.versions else None
 
 

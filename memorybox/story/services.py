@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import nh3
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
-from memorybox import clock
+from memorybox import clock, memo
 from memorybox.accounts.models import Authority, User
 from memorybox.children.models import Child
 from memorybox.db import db
@@ -31,6 +32,7 @@ from memorybox.story.models import (
     SectionVersion,
     StoryPrompt,
     StorySection,
+    latest_key,
 )
 
 
@@ -179,14 +181,13 @@ def set_prompt_hidden(prompt: StoryPrompt, hidden: bool) -> None:
 
 
 def sections_of(child: Child) -> list[StorySection]:
-    """The child's story in order: the authority's prompts, then the child's own sections.
+    """The child's story in order: the authority's prompts, then the child's own sections,
+    each with its newest version read (for all of them in one query).
 
     A section from a hidden prompt stays while it has words in it: nothing the child wrote
     disappears because a prompt changed."""
     prompts = prompts_of(child.authority)
-    existing = list(
-        db.session.scalars(select(StorySection).where(StorySection.child_id == child.id))
-    )
+    existing = _sections(child)
     by_prompt = {s.prompt_id: s for s in existing if s.prompt_id is not None}
     missing = [p for p in prompts if not p.is_hidden and p.id not in by_prompt]
     if missing:
@@ -196,17 +197,49 @@ def sections_of(child: Child) -> list[StorySection]:
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
-        existing = list(
-            db.session.scalars(select(StorySection).where(StorySection.child_id == child.id))
-        )
+        existing = _sections(child)
         by_prompt = {s.prompt_id: s for s in existing if s.prompt_id is not None}
+    prime_latest(existing)
     ordered = [
         by_prompt[p.id]
         for p in prompts
-        if p.id in by_prompt and (not p.is_hidden or by_prompt[p.id].versions)
+        if p.id in by_prompt and (not p.is_hidden or by_prompt[p.id].latest is not None)
     ]
     own = sorted((s for s in existing if s.prompt_id is None), key=lambda s: (s.created_at, s.id))
     return ordered + own
+
+
+def _sections(child: Child) -> list[StorySection]:
+    query = (
+        select(StorySection)
+        .options(joinedload(StorySection.prompt))
+        .where(StorySection.child_id == child.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def prime_latest(sections: Iterable[StorySection]) -> None:
+    """Read the newest version of each of these sections, one query for them all."""
+    ids = [s.id for s in sections]
+    if not ids:
+        return
+    newest = (
+        select(SectionVersion.section_id, func.max(SectionVersion.number).label("number"))
+        .where(SectionVersion.section_id.in_(ids))
+        .group_by(SectionVersion.section_id)
+        .subquery()
+    )
+    query = select(SectionVersion).join(
+        newest,
+        and_(
+            SectionVersion.section_id == newest.c.section_id,
+            SectionVersion.number == newest.c.number,
+        ),
+    )
+    found = {v.section_id: v for v in db.session.scalars(query)}
+    facts = memo.facts()
+    for section_id in ids:
+        facts[latest_key(section_id)] = found.get(section_id)
 
 
 def add_own_section(child: Child, title: str) -> StorySection:
@@ -382,6 +415,7 @@ def receipts_for_child(child: Child) -> list[ReadReceipt]:
     """Who read which part, newest first, one line per person and part (their latest read)."""
     query = (
         select(ReadReceipt)
+        .options(joinedload(ReadReceipt.reader), joinedload(ReadReceipt.section))
         .join(StorySection, StorySection.id == ReadReceipt.section_id)
         .where(StorySection.child_id == child.id, ReadReceipt.reader_id != child.user_id)
         .order_by(ReadReceipt.read_at.desc(), ReadReceipt.id.desc())
@@ -426,11 +460,32 @@ def changes(before: str, after: str) -> list[Change]:
 
 def changed_since(section: StorySection, reader: User) -> tuple[ReadReceipt | None, bool]:
     """The reader's last read of this section, and whether a newer version exists since."""
-    receipt = last_read(section, reader)
+    return _changed(section, last_read(section, reader))
+
+
+def _changed(section: StorySection, receipt: ReadReceipt | None) -> tuple[ReadReceipt | None, bool]:
     latest = section.latest
     if latest is None:
         return receipt, False
     return receipt, receipt is None or receipt.version_id != latest.id
+
+
+def changes_for(
+    reader: User, sections: Sequence[StorySection]
+) -> dict[int, tuple[ReadReceipt | None, bool]]:
+    """:func:`changed_since` for many sections, one query for them all."""
+    ids = [s.id for s in sections]
+    last: dict[int, tuple[int, ReadReceipt]] = {}
+    if ids:
+        query = (
+            select(ReadReceipt, SectionVersion.number)
+            .join(SectionVersion, SectionVersion.id == ReadReceipt.version_id)
+            .where(ReadReceipt.section_id.in_(ids), ReadReceipt.reader_id == reader.id)
+        )
+        for receipt, number in db.session.execute(query):
+            if receipt.section_id not in last or number > last[receipt.section_id][0]:
+                last[receipt.section_id] = (number, receipt)
+    return {s.id: _changed(s, last[s.id][1] if s.id in last else None) for s in sections}
 
 
 def read_on(moment: datetime) -> str:

@@ -10,7 +10,7 @@ from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from memorybox import policy
+from memorybox import pagination, policy
 from memorybox.audit import service as audit
 from memorybox.children.models import Child
 from memorybox.db import db
@@ -29,7 +29,7 @@ from memorybox.story.models import (
     Transcript,
     TranscriptState,
 )
-from memorybox.web import alerts
+from memorybox.web import alerts, lists
 from memorybox.web.access import can, load, signed_in_actor, signed_in_only
 from memorybox.web.box import AddRefused, store_upload
 from memorybox.web.errors import wants_json
@@ -105,7 +105,9 @@ signed_in_only(bp)
 
 def _home(child: Child, new_form: NewSectionForm, status: int = 200) -> ResponseReturnValue:
     sections = story.sections_of(child)
-    shared_with = {s.id: sharing.active_consents_for_section(s) for s in sections if s.versions}
+    shared_with = {
+        s.id: sharing.active_consents_for_section(s) for s in sections if s.latest is not None
+    }
     receipts = story.receipts_for_child(child)
     return render_template(
         "story/home.html",
@@ -394,11 +396,11 @@ def shared_story(child_id: int) -> ResponseReturnValue:
     kid = load(Child, child_id, Action.SHARED_VIEW)
     viewer = signed_in_actor()
     sections = story.sections_of(kid)
-    readable = []
-    for section in sections:
-        if policy.can(viewer, Action.SECTION_READ, section):
-            receipt, changed = story.changed_since(section, viewer)
-            readable.append((section, receipt, changed))
+    readable_sections = [s for s in sections if policy.can(viewer, Action.SECTION_READ, s)]
+    changes = story.changes_for(viewer, readable_sections)
+    readable = lists.page(
+        lambda after: pagination.slice_of([(s, *changes[s.id]) for s in readable_sections], after)
+    )
     shareable = [s for s in sections if policy.can(viewer, Action.SECTION_SHARE, s)]
     return render_template(
         "story/shared.html",
