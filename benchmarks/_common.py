@@ -54,17 +54,23 @@ class Result:
             print(f"  - {note}")
 
 
-def main_for(name: str, run: Callable[[argparse.Namespace], Result], **options: Any) -> None:
-    """The ``python -m benchmarks.<name>`` entry point: run, print, optionally save JSON."""
+def main_for(
+    name: str, run: Callable[[argparse.Namespace], Result | list[Result]], **options: Any
+) -> None:
+    """The ``python -m benchmarks.<name>`` entry point: run, print, optionally save JSON
+    (one result, or a list of them for a benchmark with several rows)."""
     parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{name}")
     parser.add_argument("--json", type=Path, help="also write the result to this JSON file")
     for flag, (kind, default, text) in options.items():
         parser.add_argument(f"--{flag.replace('_', '-')}", type=kind, default=default, help=text)
     args = parser.parse_args()
     result = run(args)
-    result.print()
+    results = result if isinstance(result, list) else [result]
+    for one in results:
+        one.print()
     if args.json:
-        args.json.write_text(json.dumps(asdict(result), indent=2))
+        saved = [asdict(r) for r in results] if isinstance(result, list) else asdict(result)
+        args.json.write_text(json.dumps(saved, indent=2))
 
 
 # --- timing ---------------------------------------------------------------------------
