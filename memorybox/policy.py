@@ -14,6 +14,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.orm import aliased
+
 from memorybox import clock
 from memorybox.accounts.models import Authority, Invitation, Role, User
 from memorybox.children import relationships
@@ -22,7 +37,7 @@ from memorybox.exports.models import Export, ExportKind
 from memorybox.memories.models import BIN_DAYS, ItemStatus, MemoryItem, UploadSession
 from memorybox.notifications.models import HelpRequest, Notification, TalkRequest
 from memorybox.sharing import services as sharing
-from memorybox.sharing.models import Audience, Collection, Consent
+from memorybox.sharing.models import Audience, Collection, CollectionItem, Consent
 from memorybox.story.models import StoryPrompt, StorySection
 
 
@@ -596,6 +611,160 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.EXPORT_REQUEST, Export): _export_request,
     (Action.EXPORT_DOWNLOAD, Export): _export_download,
 }
+
+
+# --- the same rules as SQL, for lists -----------------------------------------------------
+#
+# A list of thousands cannot ask ``can`` row by row. These build the WHERE clause that picks
+# exactly the rows ``can`` would allow (tests compare the two for every person and item of a
+# world in every state), so a list reads one page of what someone may see from an index.
+
+
+def _reaching(actor: User) -> ColumnElement[bool]:
+    """SQL twin of :func:`in_audience` for one person: the consent's audience holds them."""
+    day = clock.today()
+    reach: list[ColumnElement[bool]] = [
+        and_(Consent.audience == Audience.PERSON, Consent.person_id == actor.id)
+    ]
+    if actor.role is Role.CARER:
+        placed = relationships.children_placed_ids(actor.id, day)
+        reach.append(and_(Consent.audience == Audience.CARERS, Consent.child_id.in_(placed)))
+    if actor.role is Role.SOCIAL_WORKER:
+        allocated = relationships.children_allocated_ids(actor.id, day)
+        reach.append(
+            and_(Consent.audience == Audience.SOCIAL_WORKER, Consent.child_id.in_(allocated))
+        )
+    return or_(*reach)
+
+
+def _live_consent(day: Any) -> ColumnElement[bool]:
+    return and_(Consent.revoked_at.is_(None), or_(Consent.ends_on.is_(None), Consent.ends_on > day))
+
+
+def _covers_item() -> ColumnElement[bool]:
+    """The consent covers the item in the outer query, directly or through an album."""
+    albums = (
+        select(CollectionItem.collection_id)
+        .where(CollectionItem.item_id == MemoryItem.id)
+        .correlate_except(CollectionItem)
+    )
+    return and_(
+        Consent.child_id == MemoryItem.child_id,
+        or_(Consent.item_id == MemoryItem.id, Consent.collection_id.in_(albums)),
+    )
+
+
+def viewable_items(actor: Any) -> ColumnElement[bool]:
+    """SQL twin of ``can(actor, ITEM_VIEW, item)`` over ``MemoryItem``."""
+    if actor is None or not isinstance(actor, User) or not actor.is_active:
+        return false()
+    own_children = select(Child.id).where(Child.user_id == actor.id)
+    own = and_(MemoryItem.child_id.in_(own_children), MemoryItem.status.not_in(HELD_BACK))
+    day = clock.today()
+    allowed: list[ColumnElement[bool]] = []
+    if actor.role is Role.CARER:
+        placed = relationships.children_placed_ids(actor.id, day)
+        allowed.append(and_(MemoryItem.added_by_id == actor.id, MemoryItem.child_id.in_(placed)))
+    kept: list[ColumnElement[bool]] = []
+    if actor.role is Role.SOCIAL_WORKER:
+        allocated = relationships.children_allocated_ids(actor.id, day)
+        moderated = (
+            select(Child.id)
+            .join(Authority, Authority.id == Child.authority_id)
+            .where(Child.id.in_(allocated), Authority.moderation_required.is_(True))
+        )
+        allowed.append(
+            and_(
+                MemoryItem.status == ItemStatus.AWAITING_APPROVAL,
+                MemoryItem.child_id.in_(moderated),
+            )
+        )
+        no_login = select(Child.id).where(Child.id.in_(allocated), Child.user_id.is_(None))
+        kept.append(MemoryItem.child_id.in_(no_login))
+    consented = exists().where(_covers_item(), _live_consent(day), _reaching(actor))
+    kept.append(consented)
+    allowed.append(and_(MemoryItem.status == ItemStatus.KEPT, or_(*kept)))
+    others = and_(MemoryItem.deleted_at.is_(None), or_(*allowed))
+    return or_(own, others)
+
+
+def shared_since(viewer_ids: Iterable[int], child_ids: Iterable[int]) -> Select[Any]:
+    """For each person and child: the items shared with that person by a live consent (kept
+    and not in the bin), and since when (the earliest of the consents that reach them; an
+    item added to a shared album later counts from when it was added). Columns: viewer_id,
+    child_id, item_id, since. The SQL twin of asking ``can`` of every item with consents in
+    hand, for many people at once (a manager's counts per social worker)."""
+    day = clock.today()
+    viewers = aliased(User)
+    placed = exists().where(
+        Placement.carer_id == viewers.id,
+        Placement.child_id == Consent.child_id,
+        relationships.active_on(Placement, day),
+    )
+    allocated = exists().where(
+        Allocation.social_worker_id == viewers.id,
+        Allocation.child_id == Consent.child_id,
+        relationships.active_on(Allocation, day),
+    )
+    reach = or_(
+        and_(Consent.audience == Audience.PERSON, Consent.person_id == viewers.id),
+        and_(Consent.audience == Audience.CARERS, viewers.role == Role.CARER, placed),
+        and_(
+            Consent.audience == Audience.SOCIAL_WORKER,
+            viewers.role == Role.SOCIAL_WORKER,
+            allocated,
+        ),
+    )
+    viewer_list, child_list = list(viewer_ids), list(child_ids)
+    shown = and_(
+        MemoryItem.status == ItemStatus.KEPT,
+        MemoryItem.deleted_at.is_(None),
+        MemoryItem.child_id == Consent.child_id,
+    )
+    common = and_(
+        viewers.id.in_(viewer_list),
+        viewers.disabled_at.is_(None),
+        Consent.child_id.in_(child_list),
+        _live_consent(day),
+        reach,
+        shown,
+    )
+    direct = (
+        select(
+            viewers.id.label("viewer_id"),
+            Consent.child_id.label("child_id"),
+            MemoryItem.id.label("item_id"),
+            Consent.created_at.label("since"),
+        )
+        .select_from(Consent)
+        .join(MemoryItem, MemoryItem.id == Consent.item_id)
+        .join(viewers, true())
+        .where(common)
+    )
+    later = case(
+        (CollectionItem.added_at > Consent.created_at, CollectionItem.added_at),
+        else_=Consent.created_at,
+    )
+    through_album = (
+        select(
+            viewers.id.label("viewer_id"),
+            Consent.child_id.label("child_id"),
+            MemoryItem.id.label("item_id"),
+            later.label("since"),
+        )
+        .select_from(Consent)
+        .join(CollectionItem, CollectionItem.collection_id == Consent.collection_id)
+        .join(MemoryItem, MemoryItem.id == CollectionItem.item_id)
+        .join(viewers, true())
+        .where(common)
+    )
+    shares = union_all(direct, through_album).subquery()
+    return select(
+        shares.c.viewer_id,
+        shares.c.child_id,
+        shares.c.item_id,
+        func.min(shares.c.since).label("since"),
+    ).group_by(shares.c.viewer_id, shares.c.child_id, shares.c.item_id)
 
 
 def viewable(actor: Any, items: Iterable[MemoryItem]) -> list[MemoryItem]:

@@ -15,6 +15,11 @@ from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
 
 
+def active_on(model: type[Placement] | type[Allocation], day: date) -> ColumnElement[bool]:
+    """SQL: the placement or allocation holds on ``day``."""
+    return _active(model, day)
+
+
 def _active(model: type[Placement] | type[Allocation], day: date) -> ColumnElement[bool]:
     return and_(
         model.start_date <= day,
@@ -36,6 +41,14 @@ def _children_allocated_ids(social_worker_id: int, day: date) -> frozenset[int]:
         Allocation.social_worker_id == social_worker_id, _active(Allocation, day)
     )
     return frozenset(db.session.scalars(query))
+
+
+def children_placed_ids(carer_id: int, day: date) -> frozenset[int]:
+    return _children_placed_ids(carer_id, day)
+
+
+def children_allocated_ids(social_worker_id: int, day: date) -> frozenset[int]:
+    return _children_allocated_ids(social_worker_id, day)
 
 
 def has_active_placement(carer_id: int, child_id: int, day: date | None = None) -> bool:
@@ -127,3 +140,27 @@ def prime_current(child_ids: Iterable[int]) -> None:
     for child_id in wanted:
         memo.prime(_current_carers, (child_id, day), placements[child_id])
         memo.prime(_current_allocations, (child_id, day), allocations[child_id])
+
+
+def prime_people(user_ids: Iterable[int]) -> None:
+    """Read whom each of these people looks after or works with today, two queries for them
+    all (a manager's page asks it for every social worker)."""
+    day = clock.today()
+    wanted = [u for u in set(user_ids) if not memo.known(_children_allocated_ids, (u, day))]
+    if not wanted:
+        return
+    placed: dict[int, set[int]] = {u: set() for u in wanted}
+    query = select(Placement.carer_id, Placement.child_id).where(
+        Placement.carer_id.in_(wanted), _active(Placement, day)
+    )
+    for carer_id, child_id in db.session.execute(query):
+        placed[carer_id].add(child_id)
+    allocated: dict[int, set[int]] = {u: set() for u in wanted}
+    query = select(Allocation.social_worker_id, Allocation.child_id).where(
+        Allocation.social_worker_id.in_(wanted), _active(Allocation, day)
+    )
+    for worker_id, child_id in db.session.execute(query):
+        allocated[worker_id].add(child_id)
+    for user_id in wanted:
+        memo.prime(_children_placed_ids, (user_id, day), frozenset(placed[user_id]))
+        memo.prime(_children_allocated_ids, (user_id, day), frozenset(allocated[user_id]))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from memorybox import clock, memo
@@ -120,14 +120,31 @@ class LiveShares:
     by_section: dict[int, list[Consent]]
 
 
+def _live(day: date) -> Any:
+    return and_(Consent.revoked_at.is_(None), or_(Consent.ends_on.is_(None), Consent.ends_on > day))
+
+
 @memo.remembered
 def _live_shares(child_id: int, day: date) -> LiveShares:
-    query = select(Consent).where(
-        Consent.child_id == child_id,
-        Consent.revoked_at.is_(None),
-        or_(Consent.ends_on.is_(None), Consent.ends_on > day),
-    )
-    every = list(db.session.scalars(query.order_by(Consent.created_at, Consent.id)))
+    query = select(Consent).where(Consent.child_id == child_id, _live(day))
+    return _by_subject(list(db.session.scalars(query.order_by(Consent.created_at, Consent.id))))
+
+
+def prime_live_shares(child_ids: Iterable[int]) -> None:
+    """Read the live consents of each of these children, one query for them all."""
+    day = clock.today()
+    wanted = [c for c in set(child_ids) if not memo.known(_live_shares, (c, day))]
+    if not wanted:
+        return
+    found: dict[int, list[Consent]] = {c: [] for c in wanted}
+    query = select(Consent).where(Consent.child_id.in_(wanted), _live(day))
+    for consent in db.session.scalars(query.order_by(Consent.created_at, Consent.id)):
+        found[consent.child_id].append(consent)
+    for child_id, consents in found.items():
+        memo.prime(_live_shares, (child_id, day), _by_subject(consents))
+
+
+def _by_subject(every: list[Consent]) -> LiveShares:
     by_item: dict[int, list[Consent]] = {}
     by_collection: dict[int, list[Consent]] = {}
     by_section: dict[int, list[Consent]] = {}
