@@ -52,6 +52,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MEMORYBOX_ENV": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY", "" if production else DEV_SECRET_KEY),
         "DATABASE_URL": os.environ.get("DATABASE_URL", default_db),
+        # PostgreSQL connections each process keeps: one per web thread (gunicorn.conf.py
+        # sets it to MEMORYBOX_WEB_THREADS); a burst may open up to 10 more for a moment.
+        "DB_POOL_SIZE": _int("MEMORYBOX_DB_POOL_SIZE", 5),
         "STORAGE_URL": os.environ.get("STORAGE_URL", default_storage),
         "BASE_URL": os.environ.get("MEMORYBOX_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "MAX_CONTENT_LENGTH": max_upload_mb * 1024 * 1024 + 64 * 1024,

@@ -56,7 +56,8 @@ def string_enum(cls: type[enum.Enum], name: str) -> Enum:
     )
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int = 5) -> Engine:
+    """``pool_size``: connections kept open per process (PostgreSQL); one per web thread."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
 
@@ -75,7 +76,9 @@ def make_engine(url: str) -> Engine:
     # checkout and replaced, instead of failing the request that drew it. A connection that
     # cannot be made fails within seconds (and the request gets the 503 page), not after
     # the operating system's minutes-long TCP timeout.
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    return create_engine(
+        url, pool_pre_ping=True, pool_size=pool_size, connect_args={"connect_timeout": 5}
+    )
 
 
 class Database:
@@ -86,7 +89,7 @@ class Database:
         self.session: scoped_session[Session] = scoped_session(sessionmaker())
 
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"])
+        self.engine = make_engine(app.config["DATABASE_URL"], app.config.get("DB_POOL_SIZE", 5))
         self.session.remove()
         self.session.configure(bind=self.engine)
         app.extensions["memorybox.db"] = self
