@@ -46,6 +46,7 @@ import secrets
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -106,7 +107,16 @@ class Person:
         )
         self.home = ""
 
-    async def sign_in(self) -> None:
+    async def sign_in(self, saved: Path | None = None) -> None:
+        """Through the login form, unless a session saved by an earlier run still works."""
+        if saved is not None and saved.is_file():
+            self.session.cookie_jar.load(saved)  # type: ignore[attr-defined]
+            async with self.session.get("/") as home:
+                await home.read()
+                if home.status == 200 and home.url.path != "/login":
+                    self.home = home.url.path
+                    return
+            self.session.cookie_jar.clear()
         async with self.session.get("/login") as page:
             token = _csrf(await page.text())
         form = {"email": self.email, "password": _scale.PASSWORD, "csrf_token": token}
@@ -115,6 +125,8 @@ class Person:
             if done.status != 200 or done.url.path == "/login":
                 raise SystemExit(f"{self.email} could not sign in (HTTP {done.status})")
             self.home = done.url.path
+        if saved is not None:
+            self.session.cookie_jar.save(saved)  # type: ignore[attr-defined]
 
     async def close(self) -> None:
         await self.session.close()
@@ -195,7 +207,7 @@ class StaticPerson(Person):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.shape = shape  # requests per page view, in order
 
-    async def sign_in(self) -> None:
+    async def sign_in(self, saved: Path | None = None) -> None:
         return None
 
     async def browse(self, until: float) -> None:
@@ -209,13 +221,16 @@ class StaticPerson(Person):
                 await self.pause()
 
 
-def accounts(users: int, children: int, carers: int, workers: int) -> list[str]:
+def accounts(users: int, mix: str, children: int, carers: int = 60, workers: int = 30) -> list[str]:
+    """Seeded sign-ins for ``users`` people, shared out as ``mix`` says (percentages of young
+    people, carers and social workers), as many as the seed has of each."""
     from memorybox.accounts.models import Role
     from memorybox.seeding.scale import ScaleOptions, email, has_login
 
+    shares = [int(x) for x in mix.split(",")]
     options = ScaleOptions(slug=_scale.SLUG)
-    n_workers = min(workers, max(1, users // 10))
-    n_carers = min(carers, max(1, users // 5))
+    n_workers = min(workers, users * shares[2] // 100)
+    n_carers = min(carers, users * shares[1] // 100)
     n_children = min(sum(has_login(i) for i in range(children)), users - n_workers - n_carers)
     return (
         [email(options, Role.YOUNG_PERSON, n) for n in range(1, n_children + 1)]
@@ -292,8 +307,14 @@ async def _phase(
 ) -> Phase:
     stats = Stats()
     started = time.monotonic()
-    for batch in range(0, len(people), 8):  # sign in a few at a time (Argon2 is slow)
-        await asyncio.gather(*(p.sign_in() for p in people[batch : batch + 8]))
+    sessions = args.sessions_dir
+    for batch in range(0, len(people), 16):  # a few at a time (Argon2 is slow)
+        await asyncio.gather(
+            *(
+                p.sign_in(sessions / f"{p.email}.cookies" if sessions else None)
+                for p in people[batch : batch + 16]
+            )
+        )
     setup = time.monotonic() - started
     for person in people:
         person.stats = stats
@@ -303,6 +324,7 @@ async def _phase(
     tasks = [asyncio.create_task(p.browse(until)) for p in people]
     await asyncio.sleep(max(0.0, measure_from - time.monotonic()))
     stats.recording = True
+    spies = _spy(server[1:], args) if name == "ours" and args.py_spy else []
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     server0 = _cpu_seconds(server)
     t0 = time.monotonic()
@@ -313,10 +335,73 @@ async def _phase(
     server_cpu = _cpu_seconds(server) - server0
     await asyncio.gather(*tasks)
     await asyncio.gather(*(p.close() for p in people))
+    for spy in spies:
+        spy.wait(timeout=60)
+    if spies:
+        _summarise(args.py_spy)
     client_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
     phase = Phase(name, stats, seconds, client_cpu, server_cpu, setup)
     print(phase.line(), flush=True)
     return phase
+
+
+def _spy(workers: list[int], args: argparse.Namespace) -> list[subprocess.Popen[bytes]]:
+    """py-spy on each gunicorn worker for the measured window (collapsed stacks)."""
+    args.py_spy.mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(  # noqa: S603 - py-spy from our own virtualenv
+            [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--pid",
+                str(pid),
+                "--duration",
+                str(int(args.duration)),
+                "--rate",
+                "50",
+                "--format",
+                "raw",
+                "--output",
+                str(args.py_spy / f"worker-{pid}.txt"),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in workers
+    ]
+
+
+def _summarise(folder: Path, top: int = 25) -> None:
+    """Where the workers' time went: samples per memorybox function (inclusive) and per
+    frame at the top of the stack (self), from py-spy's collapsed stacks."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for path in folder.glob("worker-*.txt"):
+        for line in path.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            n = int(count)
+            frames = stack.split(";")
+            total += n
+            own[frames[-1]] += n
+            for frame in {f for f in frames if "memorybox/" in f or "templates/" in f}:
+                inclusive[frame] += n
+    print(f"py-spy: {total} samples in {folder}")
+    for title, counter in (("inclusive (memorybox)", inclusive), ("self", own)):
+        print(f"  {title}:")
+        for frame, n in counter.most_common(top):
+            print(f"    {n / max(total, 1):6.1%}  {frame}")
+
+
+def _secret(folder: Path) -> str:
+    """The bench server's secret key, kept beside the seed, so sessions signed in by one run
+    still work in the next (a session lasts 8 hours) and 200 sign-ins are not redone."""
+    path = folder / "secret_key"
+    if not path.is_file():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _free_port() -> int:
@@ -330,10 +415,12 @@ def run(args: argparse.Namespace) -> Result:
         args.database,
         seed_args=_scale.seed_option_args(args.children, args.items_per_child, args.audit_rows),
     )
-    emails = accounts(args.users, args.children, 60, 30)
+    emails = accounts(args.users, args.mix, args.children)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    extra = {"PORT": str(port), "SECRET_KEY": secrets.token_urlsafe(32), "PYTHONUNBUFFERED": "1"}
+    args.sessions_dir = seeded.instance / "sessions"
+    args.sessions_dir.mkdir(exist_ok=True)
+    extra = {"PORT": str(port), "SECRET_KEY": _secret(seeded.instance), "PYTHONUNBUFFERED": "1"}
     if args.workers:
         extra["WEB_CONCURRENCY"] = str(args.workers)
     if args.threads:
@@ -401,7 +488,8 @@ def _result(
         f"{args.thumbs} thumbnails per list page",
         ours.line(),
         f"errors: {errors}",
-        f"sign-in of {args.users} people (Argon2, 8 at a time, untimed): {ours.setup:.0f} s",
+        f"sign-in of {args.users} people (untimed; the login form, Argon2, 16 at a time, or "
+        f"a session kept from an earlier run): {ours.setup:.0f} s",
         "server: " + " ".join(argv[1:]) + _sizes(args),
         f"database {args.database} (PostgreSQL), seeded by flask seed-scale "
         f"({seeded.seconds:.0f} s making sure of the seed this run)",
@@ -426,9 +514,8 @@ def _result(
 
 
 def _mix(args: argparse.Namespace) -> str:
-    kinds = Counter(
-        e.split("@")[0].rstrip("0123456789") for e in accounts(args.users, args.children, 60, 30)
-    )
+    emails = accounts(args.users, args.mix, args.children)
+    kinds = Counter(e.split("@")[0].rstrip("0123456789") for e in emails)
     return ", ".join(f"{n} {k}" for k, n in kinds.items())
 
 
@@ -451,6 +538,7 @@ if __name__ == "__main__":
         warmup=(float, 5.0, "seconds of browsing before measuring"),
         think=(float, 2.0, "seconds between a person's pages (0.5x-1.5x at random)"),
         thumbs=(int, 12, "thumbnails fetched with each list page"),
+        mix=(str, "70,20,10", "percent young people, carers, social workers"),
         workers=(int, 0, "WEB_CONCURRENCY for gunicorn (0: gunicorn.conf.py's default)"),
         threads=(int, 0, "MEMORYBOX_WEB_THREADS (0: gunicorn.conf.py's default)"),
         database=(str, _scale.DEFAULT_DATABASE, "PostgreSQL database (made and seeded)"),
@@ -459,4 +547,5 @@ if __name__ == "__main__":
         audit_rows=(int, 2_000_000, "flask seed-scale --audit-rows"),
         skip_static=(bool, False, "do not measure the static file baseline"),
         keep_log=(Path, None, "copy gunicorn's log here"),
+        py_spy=(Path, None, "profile the workers with py-spy while measuring; stacks go here"),
     )
