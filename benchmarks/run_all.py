@@ -15,6 +15,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,8 @@ ORDER = (
     "video_transcode",
     "upload_to_thumbnail",
     "export_zip",
+    "big_box",
+    "many_users",
 )
 DOC = ROOT / "docs" / "benchmarks.md"
 
@@ -100,8 +103,9 @@ def render(results: list[dict[str, Any]], facts: dict[str, str], when: str) -> s
         "baseline in the same run on the same machine and reports a ratio against it. Run them",
         "with `.venv/bin/python -m benchmarks.run_all` (several minutes) or one at a time with",
         "`.venv/bin/python -m benchmarks.<name>`; they need the `bench` extra",
-        "(`.venv/bin/pip install -e '.[bench]'`: pyvips and its bundled libvips). They are never",
-        "run from CI or pytest.",
+        "(`.venv/bin/pip install -e '.[bench]'`: pyvips and its bundled libvips, aiohttp,",
+        "psycopg); (f) and (g) also need PostgreSQL on 127.0.0.1:5432. They are never run",
+        "from CI or pytest. `--only NAME` runs some and keeps the other rows as they were.",
         "",
         f"- Date: {when}",
         f"- Machine: `{facts['uname']}`",
@@ -239,6 +243,62 @@ EXPLANATION = [
 ]
 
 
+_LETTER = re.compile(r"^(?:\| |### )\(([a-z])\)")
+
+
+def _sections(page: str) -> tuple[list[str], dict[str, list[str]], dict[str, list[str]], list[str]]:
+    """A page cut into its header, its table rows and details blocks by benchmark letter
+    ("(a)"...), and what follows the details."""
+    header: list[str] = []
+    rows: dict[str, list[str]] = {}
+    details: dict[str, list[str]] = {}
+    tail: list[str] = []
+    lines = page.splitlines()
+    i = 0
+    while i < len(lines) and not lines[i].startswith("| ("):
+        header.append(lines[i])
+        i += 1
+    while i < len(lines) and lines[i].startswith("|"):
+        found = _LETTER.match(lines[i])
+        rows.setdefault(found.group(1) if found else "?", []).append(lines[i])
+        i += 1
+    while i < len(lines) and not lines[i].startswith("### "):
+        i += 1
+    current: list[str] | None = None
+    while i < len(lines) and not lines[i].startswith("## "):
+        found = _LETTER.match(lines[i])
+        if found:
+            current = details.setdefault(found.group(1), [])
+        if current is not None:
+            current.append(lines[i])
+        i += 1
+    tail = lines[i:]
+    return header, rows, details, tail
+
+
+def merge(previous: str, page: str, when: str) -> str:
+    """A partial run (``--only``): its rows replace those of the same benchmarks on the
+    page; the others stay as they were, said to be from the run before."""
+    old_header, old_rows, old_details, _ = _sections(previous)
+    header, rows, details, tail = _sections(page)
+    kept = sorted(set(old_rows) - set(rows))
+    if not kept:
+        return page
+    old_date = next((line for line in old_header if line.startswith("- Date:")), "- Date: ?")
+    at = header.index("| Benchmark | Our result | Baseline | Ratio | Target | Pass/fail |")
+    note = (
+        f"- Partial run: {', '.join(f'({k})' for k in sorted(rows))} on {when}; "
+        f"{', '.join(f'({k})' for k in kept)} as measured in the run of "
+        f"{old_date.removeprefix('- Date: ')}."
+    )
+    header = [*header[: at - 1], note, *header[at - 1 :]]
+    table = [line for k in sorted({*rows, *kept}) for line in rows.get(k) or old_rows[k]]
+    blocks = [
+        line for k in sorted({*details, *kept}) for line in details.get(k) or old_details.get(k, [])
+    ]
+    return "\n".join([*header, *table, "", "## Details", "", *blocks, *tail]) + "\n"
+
+
 def main() -> None:
     available = discover()
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run_all")
@@ -253,6 +313,8 @@ def main() -> None:
         results = [row for name in names for row in run_one(name, Path(tmp))]
     facts["load_after"] = _load()
     page = render(results, facts, when)
+    if args.only and DOC.is_file():
+        page = merge(DOC.read_text(), page, when)
     print("\n" + page)
     if not args.no_write:
         DOC.parent.mkdir(exist_ok=True)
