@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import func, select
@@ -24,6 +25,13 @@ def children_of(authority: Authority) -> list[Child]:
         .order_by(func.lower(Child.display_name), Child.id)
     )
     return list(db.session.scalars(query))
+
+
+def children_by_id(ids: Iterable[int]) -> list[Child]:
+    wanted = list(ids)
+    if not wanted:
+        return []
+    return list(db.session.scalars(select(Child).where(Child.id.in_(wanted))))
 
 
 def children_without_login(authority: Authority) -> list[Child]:

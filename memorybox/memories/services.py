@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from memorybox import clock
@@ -205,19 +205,44 @@ def review(item: MemoryItem, reviewer: User, approve: bool) -> None:
     db.session.commit()
 
 
-def awaiting_review(children: list[Child]) -> list[MemoryItem]:
-    if not children:
-        return []
-    query = (
-        select(MemoryItem)
+def _awaiting(children: list[Child]) -> Select[Any]:
+    return (
+        card_query()
+        .options(joinedload(MemoryItem.added_by), joinedload(MemoryItem.child))
         .where(
             MemoryItem.child_id.in_([c.id for c in children]),
             MemoryItem.status == ItemStatus.AWAITING_APPROVAL,
             MemoryItem.deleted_at.is_(None),
         )
-        .order_by(MemoryItem.created_at)
     )
+
+
+OLDEST_ADDED_FIRST = (Order(MemoryItem.created_at, False), Order(MemoryItem.id, False))
+
+
+def awaiting_review(children: list[Child]) -> list[MemoryItem]:
+    if not children:
+        return []
+    query = _awaiting(children).order_by(*(key.clause for key in OLDEST_ADDED_FIRST))
     return list(db.session.scalars(query))
+
+
+def awaiting_review_page(children: list[Child], cursor: str | None) -> Page[MemoryItem]:
+    """One page of what waits for a social worker's approval, oldest first."""
+    if not children:
+        return Page([])
+    return keyset(_awaiting(children), OLDEST_ADDED_FIRST, cursor, values_of=by_added)
+
+
+def awaiting_review_count(children: list[Child]) -> int:
+    if not children:
+        return 0
+    query = select(func.count()).where(
+        MemoryItem.child_id.in_([c.id for c in children]),
+        MemoryItem.status == ItemStatus.AWAITING_APPROVAL,
+        MemoryItem.deleted_at.is_(None),
+    )
+    return db.session.scalar(query) or 0
 
 
 def comments_on(item: MemoryItem) -> list[Comment]:
@@ -352,18 +377,37 @@ def bin_page(child: Child, cursor: str | None) -> Page[MemoryItem]:
     return keyset(query, order, cursor, values_of=lambda i: (i.deleted_at, i.id))
 
 
-def added_by(actor: User, child: Child) -> list[MemoryItem]:
-    """What this adult added for this child (not in the child's bin)."""
+def added_by(actor: User, child: Child, limit: int | None = None) -> list[MemoryItem]:
+    """What this adult added for this child (not in the child's bin), newest first."""
     query = (
-        select(MemoryItem)
+        card_query()
         .where(
             MemoryItem.child_id == child.id,
             MemoryItem.added_by_id == actor.id,
             MemoryItem.deleted_at.is_(None),
         )
         .order_by(MemoryItem.created_at.desc(), MemoryItem.id.desc())
+        .limit(limit)
     )
     return list(db.session.scalars(query))
+
+
+def added_by_page(actor: User, child: Child, cursor: str | None) -> Page[MemoryItem]:
+    query = card_query().where(
+        MemoryItem.child_id == child.id,
+        MemoryItem.added_by_id == actor.id,
+        MemoryItem.deleted_at.is_(None),
+    )
+    return keyset(query, NEWEST_ADDED_FIRST, cursor, values_of=by_added)
+
+
+def items_page(
+    child: Child, condition: ColumnElement[bool], cursor: str | None
+) -> Page[MemoryItem]:
+    """One page of the child's items that meet ``condition`` (policy's, for what someone may
+    open), newest memory first."""
+    query = card_query().where(MemoryItem.child_id == child.id, condition)
+    return keyset(query, NEWEST_MEMORY_FIRST, cursor, values_of=by_memory_date)
 
 
 def update_details(item: MemoryItem, details: ItemDetails) -> None:

@@ -13,13 +13,14 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from memorybox import clock
-from memorybox.accounts.models import Role, User
+from memorybox.accounts.models import Authority, Role, User
 from memorybox.audit import service as audit
 from memorybox.children import relationships
 from memorybox.children import services as children
-from memorybox.children.models import Child
+from memorybox.children.models import Allocation, Child
 from memorybox.db import db
 from memorybox.notifications import service as notifications
 from memorybox.notifications.models import HelpRequest
@@ -196,6 +197,26 @@ def requests_of(child: Child, limit: int = 10) -> list[HelpRequest]:
         .where(HelpRequest.child_id == child.id)
         .order_by(HelpRequest.created_at.desc(), HelpRequest.id.desc())
         .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def open_without_worker(authority: Authority) -> list[HelpRequest]:
+    """Help nobody has acknowledged from the authority's children who have no social worker
+    allocated today, oldest first."""
+    allocated = select(Allocation.child_id).where(
+        relationships.active_on(Allocation, clock.today())
+    )
+    query = (
+        select(HelpRequest)
+        .join(Child, Child.id == HelpRequest.child_id)
+        .options(joinedload(HelpRequest.child))
+        .where(
+            Child.authority_id == authority.id,
+            HelpRequest.acknowledged_at.is_(None),
+            HelpRequest.child_id.not_in(allocated),
+        )
+        .order_by(HelpRequest.created_at, HelpRequest.id)
     )
     return list(db.session.scalars(query))
 

@@ -474,18 +474,32 @@ def changes_for(
     reader: User, sections: Sequence[StorySection]
 ) -> dict[int, tuple[ReadReceipt | None, bool]]:
     """:func:`changed_since` for many sections, one query for them all."""
-    ids = [s.id for s in sections]
-    last: dict[int, tuple[int, ReadReceipt]] = {}
-    if ids:
+    found = changes_for_many([reader], sections)
+    return {s.id: found[(reader.id, s.id)] for s in sections}
+
+
+def changes_for_many(
+    readers: Sequence[User], sections: Sequence[StorySection]
+) -> dict[tuple[int, int], tuple[ReadReceipt | None, bool]]:
+    """:func:`changed_since` for every reader and section, one query for them all."""
+    section_ids = [s.id for s in sections]
+    reader_ids = [r.id for r in readers]
+    last: dict[tuple[int, int], tuple[int, ReadReceipt]] = {}
+    if section_ids and reader_ids:
         query = (
             select(ReadReceipt, SectionVersion.number)
             .join(SectionVersion, SectionVersion.id == ReadReceipt.version_id)
-            .where(ReadReceipt.section_id.in_(ids), ReadReceipt.reader_id == reader.id)
+            .where(ReadReceipt.section_id.in_(section_ids), ReadReceipt.reader_id.in_(reader_ids))
         )
         for receipt, number in db.session.execute(query):
-            if receipt.section_id not in last or number > last[receipt.section_id][0]:
-                last[receipt.section_id] = (number, receipt)
-    return {s.id: _changed(s, last[s.id][1] if s.id in last else None) for s in sections}
+            key = (receipt.reader_id, receipt.section_id)
+            if key not in last or number > last[key][0]:
+                last[key] = (number, receipt)
+    return {
+        (r.id, s.id): _changed(s, last[(r.id, s.id)][1] if (r.id, s.id) in last else None)
+        for r in readers
+        for s in sections
+    }
 
 
 def read_on(moment: datetime) -> str:

@@ -7,12 +7,14 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
+from memorybox import pagination
 from memorybox.children import relationships
 from memorybox.children.models import Child
 from memorybox.memories import services as memories
+from memorybox.pagination import Page
 from memorybox.policy import Action
 from memorybox.sharing import services as sharing
-from memorybox.web import attention
+from memorybox.web import attention, lists
 from memorybox.web.access import load, require, signed_in_actor
 
 bp = Blueprint("caseload", __name__, url_prefix="/caseload")
@@ -27,11 +29,15 @@ def home() -> ResponseReturnValue:
     rows = attention.caseload(user, children)
     urgent = [need for _, needs in rows for need in needs.needs if need.urgent]
     urgent.sort(key=lambda n: n.when)
+    page = lists.page(lambda after: pagination.slice_of(rows, after))
     return render_template(
         "caseload/home.html",
-        rows=[(child, needs, sharing.decides_for_self(child)) for child, needs in rows],
+        rows=Page(
+            [(child, needs, sharing.decides_for_self(child)) for child, needs in page.rows],
+            page.more,
+        ),
         urgent=urgent,
-        waiting=len(memories.awaiting_review(children)),
+        waiting=memories.awaiting_review_count(children),
     )
 
 
@@ -40,7 +46,8 @@ def home() -> ResponseReturnValue:
 def reviews() -> ResponseReturnValue:
     user = signed_in_actor()
     require(Action.REVIEW_QUEUE, user)
-    items = memories.awaiting_review(relationships.children_allocated_to(user.id))
+    children = relationships.children_allocated_to(user.id)
+    items = lists.page(lambda after: memories.awaiting_review_page(children, after))
     return render_template("caseload/reviews.html", items=items)
 
 

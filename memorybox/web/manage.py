@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
+from memorybox import clock, pagination
 from memorybox.accounts import services as accounts
 from memorybox.accounts.models import Authority, Invitation, Role, User
 from memorybox.children import relationships
@@ -21,7 +22,7 @@ from memorybox.notifications import help as helping
 from memorybox.policy import Action
 from memorybox.story import services as story
 from memorybox.story.models import StoryPrompt
-from memorybox.web import attention
+from memorybox.web import attention, lists
 from memorybox.web.access import load, require, signed_in_actor, signed_in_only
 from memorybox.web.forms import (
     AuthoritySettingsForm,
@@ -179,26 +180,29 @@ def team_manager(user_id: int) -> Response:
 @bp.get("/caseloads")
 def caseloads() -> str:
     """For each social worker, how much needs them, never what: so help nobody has
-    acknowledged cannot sit unseen while a worker is away."""
+    acknowledged cannot sit unseen while a worker is away. Worked out as each worker would
+    see it, for all of them at once."""
     authority = _authority()
+    workers = children.people_with_role(authority, Role.SOCIAL_WORKER)
+    relationships.prime_people(w.id for w in workers)
+    today = clock.today()
+    allocated = {w.id: relationships.children_allocated_ids(w.id, today) for w in workers}
+    kids = {c.id: c for c in children.children_by_id(set().union(*allocated.values()))}
+    pairs = [(w, kids[c]) for w in workers for c in sorted(allocated[w.id]) if c in kids]
+    found = attention.gather(pairs)
     rows = []
-    for worker in children.people_with_role(authority, Role.SOCIAL_WORKER):
-        allocated = relationships.children_allocated_to(worker.id)
+    for worker in workers:
         counts: Counter[str] = Counter()
-        for _, needs in attention.caseload(worker, allocated):
-            counts.update(needs.counts)
-        rows.append((worker, len(allocated), counts))
+        for child_id in allocated[worker.id]:
+            if (worker.id, child_id) in found:
+                counts.update(found[(worker.id, child_id)].counts)
+        rows.append((worker, len(allocated[worker.id]), counts))
     rows.sort(key=lambda row: (-row[2]["help"], -sum(row[2].values()), row[0].display_name))
-    unallocated_help = [
-        r
-        for r in helping.open_requests([c.id for c in children.children_of(authority)])
-        if not relationships.social_workers_of(r.child_id)
-    ]
     return render_template(
         "manage/caseloads.html",
-        rows=rows,
+        rows=lists.page(lambda after: pagination.slice_of(rows, after)),
         kinds=attention.KINDS,
-        unallocated_help=unallocated_help,
+        unallocated_help=helping.open_without_worker(authority),
     )
 
 

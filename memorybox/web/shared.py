@@ -11,11 +11,12 @@ from memorybox import clock, policy
 from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.memories import services as memories
+from memorybox.pagination import Page
 from memorybox.policy import Action
 from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Visit
 from memorybox.story import services as story
-from memorybox.web import attention
+from memorybox.web import attention, lists
 from memorybox.web.access import load, signed_in_actor
 
 bp = Blueprint("shared", __name__, url_prefix="/shared")
@@ -28,30 +29,38 @@ def child(child_id: int) -> ResponseReturnValue:
     viewer = signed_in_actor()
     visit = attention.last_visit(viewer.id, kid.id)
     since = visit.last_seen_at if visit else None
-    items = attention.shared_items(viewer, kid)
-    needs = attention.for_child(viewer, kid, items=items)
+    viewable = policy.viewable_items(viewer)
+    page = lists.page(lambda after: memories.items_page(kid, viewable, after))
+    shared_at = attention.shared_at(viewer, kid, page.rows)
+    items = Page([(item, shared_at.get(item.id)) for item in page.rows], page.more)
+    needs = attention.for_child(viewer, kid)
     albums = [
         a for a in sharing.collections_of(kid) if policy.can(viewer, Action.COLLECTION_VIEW, a)
     ]
-    added = [i for i in memories.added_by(viewer, kid) if policy.can(viewer, Action.ITEM_VIEW, i)]
-    sections = [
-        (section, *story.changed_since(section, viewer))
-        for section in story.sections_of(kid)
-        if policy.can(viewer, Action.SECTION_READ, section)
-    ]
-    if visit is None:
-        db.session.add(Visit(viewer_id=viewer.id, child_id=kid.id, last_seen_at=clock.now()))
-    else:
-        visit.last_seen_at = clock.now()
-    db.session.commit()
-    return render_template(
+    added = policy.viewable(viewer, memories.added_by(viewer, kid, limit=SENT_SHOWN))
+    sections = story.sections_of(kid)
+    readable = [s for s in sections if policy.can(viewer, Action.SECTION_READ, s)]
+    changes = story.changes_for(viewer, readable)
+    page_html = render_template(
         "shared/child.html",
         child=kid,
         items=items,
         albums=albums,
         added=added,
+        sent_shown=SENT_SHOWN,
         since=since,
         needs=needs,
-        sections=sections,
+        sections=[(s, *changes[s.id]) for s in readable],
         read_on=story.read_on,
     )
+    # Remembered after the page is made: what it shows as new is new since the visit before.
+    if visit is None:
+        db.session.add(Visit(viewer_id=viewer.id, child_id=kid.id, last_seen_at=clock.now()))
+    else:
+        visit.last_seen_at = clock.now()
+    db.session.commit()
+    return page_html
+
+
+#: how many of the things an adult sent the child's page names (the newest)
+SENT_SHOWN = 20

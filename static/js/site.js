@@ -30,10 +30,16 @@
      simply opens the next page. Focus moves to the first thing loaded, and a screen reader
      hears how many more are shown. */
   function showMore() {
-    var status = document.createElement("p");
-    status.className = "visually-hidden";
-    status.setAttribute("role", "status");
-    document.body.appendChild(status);
+    var status = null;
+    function announce(text) {
+      if (!status) {
+        status = document.createElement("p");
+        status.className = "visually-hidden";
+        status.setAttribute("aria-live", "polite");
+        document.body.appendChild(status);
+      }
+      status.textContent = text;
+    }
     document.addEventListener("click", function (event) {
       var link = event.target.closest ? event.target.closest("a[data-show-more]") : null;
       if (!link || !window.fetch || !window.DOMParser) return;
@@ -68,7 +74,7 @@
           else if (row) row.remove();
           var target = firstNew && firstNew.querySelector("a, button");
           if (target) target.focus();
-          status.textContent = added === 1 ? "1 more shown." : added + " more shown.";
+          announce(added === 1 ? "1 more shown." : added + " more shown.");
         })
         .catch(function () {
           link.removeAttribute("aria-busy");
