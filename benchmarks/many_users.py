@@ -102,7 +102,9 @@ class Person:
         self.session = aiohttp.ClientSession(
             base,
             cookie_jar=aiohttp.CookieJar(unsafe=True),  # cookies for 127.0.0.1
-            connector=aiohttp.TCPConnector(limit=6),
+            # Idle connections are dropped before gunicorn's keep-alive (5 s) ends, as a proxy
+            # in front would be set up; else a request can race the server's close.
+            connector=aiohttp.TCPConnector(limit=6, keepalive_timeout=3),
             timeout=aiohttp.ClientTimeout(total=30),
         )
         self.home = ""
@@ -145,11 +147,11 @@ class Person:
         self.stats.add(kind, time.perf_counter() - started, ok, why)
         if kind == "static" and r.status == 200:
             self.cached[path] = None if "immutable" in cache else etag or ""
-        return body.decode("utf-8", "replace") if ok and kind == "page" else ""
+        return body.decode("utf-8", "replace") if ok and kind.startswith("page") else ""
 
-    async def page(self, path: str) -> str:
+    async def page(self, path: str, what: str) -> str:
         """A page, then what a browser fetches with it (in parallel, up to 6 at a time)."""
-        html = await self.fetch("page", path)
+        html = await self.fetch(f"page: {what}", path)
         extra: list[Awaitable[str]] = []
         for asset in dict.fromkeys(ASSET.findall(html)):
             if asset not in self.cached:
@@ -178,23 +180,26 @@ class Person:
         state: dict[str, str] = {}
 
         async def listing() -> None:
-            state["list"] = await self.page(self.home)
+            what = "gallery" if own else self.home.strip("/")
+            state["list"] = await self.page(self.home, what)
 
         async def child() -> None:
             found = SHARED.findall(state.get("list", ""))
             state["child"] = self.rng.choice(found) if found else ""
-            state["list"] = await self.page(state["child"]) if found else state.get("list", "")
+            state["list"] = (
+                await self.page(state["child"], "shared child") if found else state.get("list", "")
+            )
 
         async def item() -> None:
             found = ITEM.findall(state.get("list", ""))
             if found:
-                await self.page(self.rng.choice(found))
+                await self.page(self.rng.choice(found), "item")
 
         async def story() -> None:
             if own:
-                await self.page(f"/children/{own.group(1)}/story")
+                await self.page(f"/children/{own.group(1)}/story", "story")
             elif state.get("child"):
-                await self.page(state["child"] + "/story")
+                await self.page(state["child"] + "/story", "shared story")
 
         return [listing, item, story] if own else [listing, child, item, story]
 
@@ -249,6 +254,17 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
+def _postgres_pids() -> list[int]:
+    """Every PostgreSQL process on the machine (other users' sessions too: a rough figure)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+    return found
+
+
 def _server_pids(master: int) -> list[int]:
     found = [master]
     for entry in Path("/proc").iterdir():
@@ -266,6 +282,7 @@ class Phase:
     seconds: float
     client_cpu: float
     server_cpu: float
+    database_cpu: float
     setup: float
 
     @property
@@ -294,7 +311,8 @@ class Phase:
             f"{self.name}: {self.count:,} requests in {self.seconds:.0f} s = {self.rate:.1f}/s; "
             f"p50 {self.p(0.5) * 1000:.0f} ms, p95 {self.p(0.95) * 1000:.0f} ms, p99 "
             f"{self.p(0.99) * 1000:.0f} ms; {self.errors} errors; {kinds}; CPU: gunicorn "
-            f"{self.server_cpu / self.seconds:.2f} cores, load generator "
+            f"{self.server_cpu / self.seconds:.2f} cores, PostgreSQL (all sessions) "
+            f"{self.database_cpu / self.seconds:.2f} cores, load generator "
             f"{self.client_cpu / self.seconds:.2f} cores"
         )
 
@@ -327,12 +345,15 @@ async def _phase(
     spies = _spy(server[1:], args) if name == "ours" and args.py_spy else []
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     server0 = _cpu_seconds(server)
+    database = _postgres_pids()
+    database0 = _cpu_seconds(database)
     t0 = time.monotonic()
     await asyncio.sleep(max(0.0, until - time.monotonic()))
     stats.recording = False
     seconds = time.monotonic() - t0
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     server_cpu = _cpu_seconds(server) - server0
+    database_cpu = _cpu_seconds(database) - database0
     await asyncio.gather(*tasks)
     await asyncio.gather(*(p.close() for p in people))
     for spy in spies:
@@ -340,7 +361,7 @@ async def _phase(
     if spies:
         _summarise(args.py_spy)
     client_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-    phase = Phase(name, stats, seconds, client_cpu, server_cpu, setup)
+    phase = Phase(name, stats, seconds, client_cpu, server_cpu, database_cpu, setup)
     print(phase.line(), flush=True)
     return phase
 
@@ -536,7 +557,7 @@ if __name__ == "__main__":
         users=(int, 200, "people signed in at once (distinct accounts)"),
         duration=(float, 60.0, "seconds measured"),
         warmup=(float, 5.0, "seconds of browsing before measuring"),
-        think=(float, 2.0, "seconds between a person's pages (0.5x-1.5x at random)"),
+        think=(float, 5.0, "seconds between a person's pages (0.5x-1.5x at random)"),
         thumbs=(int, 12, "thumbnails fetched with each list page"),
         mix=(str, "70,20,10", "percent young people, carers, social workers"),
         workers=(int, 0, "WEB_CONCURRENCY for gunicorn (0: gunicorn.conf.py's default)"),
