@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app memorybox
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgres migrate seed worker clean
+.PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgres pytest-scaleout reliability-report migrate seed worker clean
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
@@ -57,7 +57,17 @@ pytest-postgres: $(STAMP)
 		echo "SKIPPED the PostgreSQL run: no PostgreSQL at $(PG_TEST_URL) (set PG_TEST_URL to use another)"; \
 	fi
 
-pytest: pytest-sqlite pytest-postgres
+# Two web processes and two workers on PostgreSQL, Redis and SeaweedFS, with faults
+# (tests/scaleout): once, not in both passes above.
+pytest-scaleout: $(STAMP)
+	MEMORYBOX_SCALEOUT=1 $(BIN)/pytest tests/scaleout
+
+# The fault tests again, writing their table into docs/reliability.md.
+reliability-report: $(STAMP)
+	MEMORYBOX_SCALEOUT=1 MEMORYBOX_RELIABILITY_REPORT=docs/reliability.md \
+		$(BIN)/pytest tests/scaleout/test_faults.py
+
+pytest: pytest-sqlite pytest-postgres pytest-scaleout
 
 test: lint typecheck pytest
 
