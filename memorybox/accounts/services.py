@@ -14,6 +14,7 @@ from memorybox.accounts.models import Authority, Invitation, Role, User
 from memorybox.accounts.passwords import Passwords
 from memorybox.children.models import Child
 from memorybox.db import db
+from memorybox.pagination import Order, Page, keyset
 
 
 class InvitationError(ValueError):
@@ -176,10 +177,29 @@ def people(authority: Authority) -> list[User]:
     return list(db.session.scalars(query))
 
 
-def pending_invitations(authority: Authority) -> list[Invitation]:
+def people_page(authority: Authority, cursor: str | None) -> Page[User]:
+    """One page of the authority's accounts, by name."""
+    name = func.lower(User.display_name)
+    query = select(User, name).where(User.authority_id == authority.id)
+    page = keyset(
+        query,
+        (Order(name, False), Order(User.id, False)),
+        cursor,
+        values_of=lambda row: (row[1], row[0].id),
+        scalars=False,
+    )
+    return Page([row[0] for row in page.rows], page.more)
+
+
+INVITATIONS_SHOWN = 60
+
+
+def pending_invitations(authority: Authority, limit: int = INVITATIONS_SHOWN) -> list[Invitation]:
+    """The newest invitations not accepted (waiting, cancelled or run out)."""
     query = (
         select(Invitation)
         .where(Invitation.authority_id == authority.id, Invitation.accepted_at.is_(None))
-        .order_by(Invitation.created_at.desc())
+        .order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        .limit(limit)
     )
     return list(db.session.scalars(query))

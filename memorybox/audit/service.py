@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy.orm import joinedload
 
 from memorybox.accounts.models import User
 from memorybox.audit.models import AuditEvent
 from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.memories.models import MemoryItem
+from memorybox.pagination import Order, Page, keyset
 
 log = logging.getLogger("memorybox.audit")
 
@@ -67,3 +69,18 @@ def events_for_child(child_id: int, limit: int = 200) -> list[AuditEvent]:
         .limit(limit)
     )
     return list(db.session.scalars(query))
+
+
+def looks_page(child: Child, cursor: str | None, size: int = 200) -> Page[AuditEvent]:
+    """One page of what others were let see of a child's things, newest first (the child's
+    own looks and anything refused are not in it)."""
+    others: ColumnElement[bool] = AuditEvent.actor_id.is_not(None)
+    if child.user_id is not None:
+        others = and_(others, AuditEvent.actor_id != child.user_id)
+    query = (
+        select(AuditEvent)
+        .options(joinedload(AuditEvent.actor))
+        .where(AuditEvent.child_id == child.id, AuditEvent.outcome == "allowed", others)
+    )
+    order = (Order(AuditEvent.occurred_at), Order(AuditEvent.id))
+    return keyset(query, order, cursor, size=size, values_of=lambda e: (e.occurred_at, e.id))

@@ -12,6 +12,7 @@ from memorybox import clock, memo
 from memorybox.accounts.models import Authority, Role, User
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
+from memorybox.pagination import Order, Page, keyset
 
 
 class RelationshipError(ValueError):
@@ -25,6 +26,20 @@ def children_of(authority: Authority) -> list[Child]:
         .order_by(func.lower(Child.display_name), Child.id)
     )
     return list(db.session.scalars(query))
+
+
+def children_page(authority: Authority, cursor: str | None) -> Page[Child]:
+    """One page of the authority's children, by name."""
+    name = func.lower(Child.display_name)
+    query = select(Child, name).where(Child.authority_id == authority.id)
+    page = keyset(
+        query,
+        (Order(name, False), Order(Child.id, False)),
+        cursor,
+        values_of=lambda row: (row[1], row[0].id),
+        scalars=False,
+    )
+    return Page([row[0] for row in page.rows], page.more)
 
 
 def children_by_id(ids: Iterable[int]) -> list[Child]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
 
-from sqlalchemy import ColumnElement, Select, delete, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from memorybox import clock
@@ -390,6 +390,41 @@ def added_by(actor: User, child: Child, limit: int | None = None) -> list[Memory
         .limit(limit)
     )
     return list(db.session.scalars(query))
+
+
+def sent_by(
+    actor: User, children: list[Child], per_child: int
+) -> dict[int, tuple[list[MemoryItem], int]]:
+    """For each child: the newest things this adult sent them (not in the child's bin), and
+    how many there are in all. Two queries, however many children and things."""
+    found: dict[int, tuple[list[MemoryItem], int]] = {c.id: ([], 0) for c in children}
+    if not children:
+        return found
+    mine = and_(
+        MemoryItem.child_id.in_([c.id for c in children]),
+        MemoryItem.added_by_id == actor.id,
+        MemoryItem.deleted_at.is_(None),
+    )
+    counts = select(MemoryItem.child_id, func.count()).where(mine).group_by(MemoryItem.child_id)
+    totals = {child_id: count for child_id, count in db.session.execute(counts)}
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=MemoryItem.child_id,
+            order_by=(MemoryItem.created_at.desc(), MemoryItem.id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = select(MemoryItem.id, rank).where(mine).subquery()
+    query = (
+        select(MemoryItem)
+        .join(ranked, ranked.c.id == MemoryItem.id)
+        .where(ranked.c.rank <= per_child)
+        .order_by(MemoryItem.created_at.desc(), MemoryItem.id.desc())
+    )
+    for item in db.session.scalars(query):
+        found[item.child_id][0].append(item)
+    return {child_id: (items, totals.get(child_id, 0)) for child_id, (items, _) in found.items()}
 
 
 def added_by_page(actor: User, child: Child, cursor: str | None) -> Page[MemoryItem]:

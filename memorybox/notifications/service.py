@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import TypeVar
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import func, select, update
 
 from memorybox import clock
 from memorybox.accounts.models import User
@@ -24,10 +24,9 @@ from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.notifications.mail import Mailer
 from memorybox.notifications.models import HelpRequest, Notification, TalkRequest
+from memorybox.pagination import Order, Page, keyset
 
 log = logging.getLogger(__name__)
-
-PAGE_SIZE = 50
 
 
 class Target(enum.StrEnum):
@@ -135,19 +134,16 @@ def email(mailer: Mailer, to: str, subject: str, body: str, sender: str) -> None
         log.exception("could not send email %r", subject)
 
 
-def for_user(user: User, limit: int = PAGE_SIZE) -> list[Notification]:
-    """Newest first, but anything still urgent (help nobody has acknowledged) on top."""
-    query = (
-        select(Notification)
-        .where(Notification.user_id == user.id)
-        .order_by(
-            case((Notification.urgent.is_(True), 0), else_=1),
-            Notification.created_at.desc(),
-            Notification.id.desc(),
-        )
-        .limit(limit)
+def for_user(user: User, cursor: str | None = None) -> Page[Notification]:
+    """One page of someone's messages: anything still urgent (help nobody has acknowledged)
+    on top, then newest first."""
+    query = select(Notification).where(Notification.user_id == user.id)
+    order = (
+        Order(Notification.urgent),
+        Order(Notification.created_at),
+        Order(Notification.id),
     )
-    return list(db.session.scalars(query))
+    return keyset(query, order, cursor, values_of=lambda n: (n.urgent, n.created_at, n.id))
 
 
 def unread_count(user: User) -> int:

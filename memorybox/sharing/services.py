@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from memorybox import clock, memo
 from memorybox.accounts.models import User
@@ -201,14 +201,41 @@ def active_consents_for_section(section: StorySection) -> list[Consent]:
     return list(live_shares(section.child_id).by_section.get(section.id, ()))
 
 
+def _with_subjects(query: Select[Any]) -> Select[Any]:
+    """Consents as a list shows them: what each covers and who is named, read with them."""
+    return query.options(
+        joinedload(Consent.item),
+        joinedload(Consent.collection),
+        joinedload(Consent.story_section).joinedload(StorySection.prompt),
+        joinedload(Consent.person),
+        joinedload(Consent.decided_by),
+        joinedload(Consent.revoked_by),
+    )
+
+
+NEWEST_CONSENT_FIRST = (Order(Consent.created_at), Order(Consent.id))
+
+
 def all_consents(child: Child) -> list[Consent]:
     """Every consent ever given for this child, newest first: the child can read all of it."""
-    query = (
-        select(Consent)
-        .where(Consent.child_id == child.id)
-        .order_by(Consent.created_at.desc(), Consent.id.desc())
+    query = _with_subjects(select(Consent).where(Consent.child_id == child.id)).order_by(
+        *(key.clause for key in NEWEST_CONSENT_FIRST)
     )
     return list(db.session.scalars(query))
+
+
+def consents_page(child: Child, cursor: str | None, *, live: bool = False) -> Page[Consent]:
+    """One page of the consents given for this child (only those live today, if asked),
+    newest first."""
+    query = select(Consent).where(Consent.child_id == child.id)
+    if live:
+        query = query.where(_live(clock.today()))
+    return keyset(
+        _with_subjects(query),
+        NEWEST_CONSENT_FIRST,
+        cursor,
+        values_of=lambda c: (c.created_at, c.id),
+    )
 
 
 def consents_of_subject(

@@ -19,7 +19,13 @@ def home() -> str:
     user = signed_in_actor()
     require(Action.CARER_HOME, user)
     children = relationships.children_placed_with(user.id)
+    sent = memories.sent_by(user, children, per_child=SENT_SHOWN)
     return render_template(
         "carer/home.html",
-        children=[(child, memories.added_by(user, child)) for child in children],
+        children=[(child, *sent[child.id]) for child in children],
+        sent_shown=SENT_SHOWN,
     )
+
+
+#: how many of the things a carer sent each child their home page names (the newest)
+SENT_SHOWN = 5

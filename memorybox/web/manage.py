@@ -86,8 +86,9 @@ def people() -> str:
     return render_template(
         "manage/people.html",
         authority=authority,
-        people=accounts.people(authority),
+        people=lists.page(lambda after: accounts.people_page(authority, after)),
         invitations=accounts.pending_invitations(authority),
+        invitations_shown=accounts.INVITATIONS_SHOWN,
     )
 
 
@@ -225,7 +226,10 @@ def enable(user_id: int) -> Response:
 @bp.get("/children")
 def child_list() -> str:
     authority = _authority()
-    return render_template("manage/children.html", children=children.children_of(authority))
+    return render_template(
+        "manage/children.html",
+        children=lists.page(lambda after: children.children_page(authority, after)),
+    )
 
 
 @bp.route("/children/new", methods=["GET", "POST"])

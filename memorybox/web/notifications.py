@@ -20,6 +20,7 @@ from memorybox.notifications.service import Target
 from memorybox.policy import Action
 from memorybox.sharing.models import Collection
 from memorybox.story.models import StorySection
+from memorybox.web import lists
 from memorybox.web.access import can, load, require, signed_in_actor
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -65,9 +66,8 @@ def destination(note: Notification) -> str | None:
 def index() -> ResponseReturnValue:
     user = signed_in_actor()
     require(Action.NOTIFICATIONS_VIEW, user)
-    return render_template(
-        "notifications/index.html", notes=notifications.for_user(user), active="notifications"
-    )
+    notes = lists.page(lambda after: notifications.for_user(user, after))
+    return render_template("notifications/index.html", notes=notes, active="notifications")
 
 
 @bp.get("/<int:note_id>", endpoint="open")

@@ -37,7 +37,8 @@ def child(child_id: int) -> ResponseReturnValue:
     albums = [
         a for a in sharing.collections_of(kid) if policy.can(viewer, Action.COLLECTION_VIEW, a)
     ]
-    added = policy.viewable(viewer, memories.added_by(viewer, kid, limit=SENT_SHOWN))
+    sent = lists.page(lambda after: memories.added_by_page(viewer, kid, after), "sent")
+    added = Page(policy.viewable(viewer, sent.rows), sent.more)
     sections = story.sections_of(kid)
     readable = [s for s in sections if policy.can(viewer, Action.SECTION_READ, s)]
     changes = story.changes_for(viewer, readable)
@@ -47,20 +48,18 @@ def child(child_id: int) -> ResponseReturnValue:
         items=items,
         albums=albums,
         added=added,
-        sent_shown=SENT_SHOWN,
         since=since,
         needs=needs,
         sections=[(s, *changes[s.id]) for s in readable],
         read_on=story.read_on,
     )
-    # Remembered after the page is made: what it shows as new is new since the visit before.
+    # Remembered after the first page is made: what it shows as new is new since the visit
+    # before (and stays so on the pages after it).
+    if lists.cursor() or lists.cursor("sent"):
+        return page_html
     if visit is None:
         db.session.add(Visit(viewer_id=viewer.id, child_id=kid.id, last_seen_at=clock.now()))
     else:
         visit.last_seen_at = clock.now()
     db.session.commit()
     return page_html
-
-
-#: how many of the things an adult sent the child's page names (the newest)
-SENT_SHOWN = 20

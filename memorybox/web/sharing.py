@@ -41,14 +41,13 @@ signed_in_only(bp)
 @bp.get("/children/<int:child_id>/sharing")
 def overview(child_id: int) -> ResponseReturnValue:
     child = load(Child, child_id, Action.SHARING_VIEW)
-    consents = sharing.all_consents(child)
     return render_template(
         "sharing/overview.html",
         child=child,
-        items=memories.box_items(child),
         albums=sharing.collections_of(child),
-        active=[c for c in consents if c.is_active],
-        history=consents,
+        items=lists.page(lambda after: memories.box_page(child, after), "items"),
+        active=lists.page(lambda after: sharing.consents_page(child, after, live=True), "now"),
+        history=lists.page(lambda after: sharing.consents_page(child, after)),
         decides_for_self=sharing.decides_for_self(child),
         describe=describe,
     )
@@ -57,13 +56,12 @@ def overview(child_id: int) -> ResponseReturnValue:
 @bp.get("/children/<int:child_id>/seen")
 def seen(child_id: int) -> ResponseReturnValue:
     child = load(Child, child_id, Action.SHARING_VIEW)
-    events = [
-        e
-        for e in audit.events_for_child(child.id, limit=500)
-        if e.outcome == "allowed" and e.actor_id is not None and e.actor_id != child.user_id
-    ]
+    events = lists.page(lambda after: audit.looks_page(child, after))
     return render_template(
-        "sharing/seen.html", child=child, lines=_seen_lines(events, child), describe=describe
+        "sharing/seen.html",
+        child=child,
+        lines=Page(_seen_lines(events.rows, child), events.more),
+        describe=describe,
     )
 
 
