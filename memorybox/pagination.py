@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Select, and_, literal, or_
 
 from memorybox.db import db
 
@@ -109,9 +109,10 @@ def decode(cursor: str, length: int) -> list[Any]:
 def after(order: Sequence[Order], values: Sequence[Any]) -> ColumnElement[bool]:
     """Rows that come after ``values`` in this order (columns must not be NULL)."""
     alternatives = []
+    bound = [literal(v) for v in values]  # True/False too, which SQLAlchemy won't compare bare
     for i, key in enumerate(order):
-        earlier_equal = [order[j].column == values[j] for j in range(i)]
-        beyond = key.column < values[i] if key.descending else key.column > values[i]
+        earlier_equal = [order[j].column == bound[j] for j in range(i)]
+        beyond = key.column < bound[i] if key.descending else key.column > bound[i]
         alternatives.append(and_(*earlier_equal, beyond))
     return or_(*alternatives)
 
