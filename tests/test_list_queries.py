@@ -7,6 +7,7 @@ runs. Run on SQLite and PostgreSQL like the rest of the suite."""
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy import delete, event, insert, select, true
 
 from memorybox import clock
@@ -27,6 +29,7 @@ from memorybox.db import db
 from memorybox.memories.models import ItemKind, ItemStatus, MemoryItem, Processing, Rendition
 from memorybox.notifications.models import HelpRequest, Notification
 from memorybox.sharing.models import Audience, Basis, Collection, CollectionItem, Consent
+from memorybox.storage import new_key
 from memorybox.story.models import SectionVersion, StorySection
 from tests import factories
 from tests.factories import World
@@ -61,9 +64,11 @@ def bulk_items(
     status: ItemStatus = ItemStatus.KEPT,
     deleted: bool = False,
     kind: ItemKind = ItemKind.PHOTO,
+    storage: Any = None,
 ) -> list[int]:
-    """``n`` ready items (rows only: list pages never read the files), each with a thumbnail
-    rendition, a day apart. Returns their ids, oldest first."""
+    """``n`` ready items, each with a thumbnail rendition, a day apart. Rows only (list pages
+    never read the files) unless ``storage`` is given, when each thumbnail is stored too.
+    Returns their ids, oldest first."""
     now = clock.now()
     rows = []
     for i in range(n):
@@ -82,7 +87,7 @@ def bulk_items(
                 "size_bytes": 100,
                 "sha256": "0" * 64,
                 "storage_backend": "local",
-                "storage_key": f"bulk-{key}.jpg",
+                "storage_key": new_key("jpg"),
                 "original_name": "",
                 "created_at": now - timedelta(minutes=n - i),
                 "updated_at": now,
@@ -99,13 +104,18 @@ def bulk_items(
             )
         )
     )
+    thumbs = {item_id: new_key("webp") for item_id in ids}
+    if storage is not None:
+        picture = _tiny_webp()
+        for key in thumbs.values():
+            storage.save(key, io.BytesIO(picture), "image/webp")
     db.session.execute(
         insert(Rendition),
         [
             {
                 "item_id": item_id,
                 "name": "thumb",
-                "storage_key": f"bulk-thumb-{item_id}.webp",
+                "storage_key": thumbs[item_id],
                 "content_type": "image/webp",
                 "size_bytes": 10,
                 "width": 4,
@@ -116,6 +126,12 @@ def bulk_items(
     )
     db.session.commit()
     return ids
+
+
+def _tiny_webp() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (4, 3), "teal").save(out, "WEBP")
+    return out.getvalue()
 
 
 def consent_rows(
