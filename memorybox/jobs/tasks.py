@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 __all__ = [
     "build_export",
     "escalate_help",
+    "forget_objects",
     "huey",
     "process_item",
     "purge_expired_bin",
@@ -91,11 +92,26 @@ def process_item(item_id: int) -> str | None:
                 app.extensions["memorybox.storage"],
                 max_attempts=max_attempts,
                 stalled_after=STALLED_AFTER,
+                forget_later=_forget_later,
             )
         except processing.TryAgainLater as exc:
             delay = BACKOFF_SECONDS[min(exc.attempt - 1, len(BACKOFF_SECONDS) - 1)]
             raise RetryTask(delay=delay) from exc
     return state.value if state else None
+
+
+def _forget_later(keys: list[str]) -> None:
+    forget_objects.schedule((keys,), delay=BACKOFF_SECONDS[0])
+
+
+@huey.task(retries=30, retry_delay=60)
+def forget_objects(keys: list[str]) -> int:
+    """Delete objects a failed processing attempt stored but could not remove because
+    storage had gone away (they would be orphans); retried until storage is back."""
+    from memorybox.memories import processing
+
+    with _app_context() as app:
+        return processing.forget_unnamed(app.extensions["memorybox.storage"], keys)
 
 
 @huey.periodic_task(crontab(minute="17", hour="3"), retries=3, retry_delay=60)

@@ -13,7 +13,7 @@ import logging
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -51,15 +51,18 @@ def process(
     *,
     max_attempts: int = 1,
     stalled_after: timedelta = STALLED_AFTER,
+    forget_later: Callable[[list[str]], None] | None = None,
 ) -> Processing | None:
     """Process the item unless it is done, or another worker has it (and is alive: it beats
-    more often than ``stalled_after``)."""
+    more often than ``stalled_after``). Objects a failed attempt wrote but could not delete
+    (storage went down between writes) go to ``forget_later``, to be deleted once it is
+    back (:func:`forget_unnamed`)."""
     attempt = _claim(item_id, stalled_after)
     item = db.session.get(MemoryItem, item_id)
     if item is None or attempt is None:
         return item.processing if item else None
     with _heartbeat(item_id, stalled_after / 3):
-        return _process(item, attempt, storage, max_attempts)
+        return _process(item, attempt, storage, max_attempts, forget_later)
 
 
 def _claim(item_id: int, stalled_after: timedelta) -> int | None:
@@ -122,7 +125,13 @@ def _heartbeat(item_id: int, every: timedelta) -> Iterator[None]:
         beating.join()
 
 
-def _process(item: MemoryItem, attempt: int, storage: Storage, max_attempts: int) -> Processing:
+def _process(
+    item: MemoryItem,
+    attempt: int,
+    storage: Storage,
+    max_attempts: int,
+    forget_later: Callable[[list[str]], None] | None,
+) -> Processing:
     item_id = item.id
     log.info("processing item %s (attempt %d)", item_id, attempt)
     work = Path(tempfile.mkdtemp(prefix="memorybox-media-"))
@@ -193,8 +202,9 @@ def _process(item: MemoryItem, attempt: int, storage: Storage, max_attempts: int
         _set_state(item_id, Processing.WAITING, TRANSIENT_MESSAGE)
         raise TryAgainLater(attempt) from exc
     finally:
-        for key in written:
-            _forget(storage, key)
+        left = [key for key in written if not _forget(storage, key)]
+        if left and forget_later is not None:
+            forget_later(left)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -225,11 +235,28 @@ def reset_for_reprocessing(item_ids: list[int] | None = None) -> list[int]:
     return [i.id for i in items]
 
 
-def _forget(storage: Storage, key: str) -> None:
+def forget_unnamed(storage: Storage, keys: list[str]) -> int:
+    """Delete those of ``keys`` that no item or rendition names (checked first: never an
+    object something is shown from); storage errors propagate, for the job to retry."""
+    named = set(
+        db.session.scalars(select(MemoryItem.storage_key).where(MemoryItem.storage_key.in_(keys)))
+    )
+    named.update(
+        db.session.scalars(select(Rendition.storage_key).where(Rendition.storage_key.in_(keys)))
+    )
+    unnamed = [key for key in keys if key not in named]
+    for key in unnamed:
+        storage.delete(key)
+    return len(unnamed)
+
+
+def _forget(storage: Storage, key: str) -> bool:
     try:
         storage.delete(key)
     except StorageError:
         log.warning("could not delete stored object %s; it is now an orphan", key)
+        return False
+    return True
 
 
 def _set_state(item_id: int, state: Processing, message: str) -> None:
