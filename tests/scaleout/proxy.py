@@ -4,7 +4,8 @@ real (the machine's PostgreSQL) or want to cut at a moment of their choosing (Se
 ``drop()`` resets every connection open through it, as a restarted database or a failed
 network link does, and keeps accepting new ones; ``cut()`` also stops listening, so new
 connections are refused, as when the service is down; ``restore()`` listens again on the
-same port.
+same port. ``cut_when(sees)`` cuts at an exact moment: before forwarding the first bytes
+sent to the service for which ``sees`` answers True (a request's first line, say).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 
 _READ = 256 * 1024
 
@@ -34,6 +36,8 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._pairs: dict[tuple[socket.socket, socket.socket], int] = {}
         self._listener: socket.socket | None = None
+        self._trip: Callable[[bytes], bool] | None = None
+        self.tripped = threading.Event()
         self.accepted = 0
         self.port = self._listen(0)
 
@@ -83,9 +87,9 @@ class TcpProxy:
                     break
                 self._pairs[pair] = 2  # directions still running
                 self.accepted += 1
-            for source, target in ((client, upstream), (upstream, client)):
+            for source, target, outbound in ((client, upstream, True), (upstream, client, False)):
                 threading.Thread(
-                    target=self._pump, args=(source, target, pair), daemon=True
+                    target=self._pump, args=(source, target, pair, outbound), daemon=True
                 ).start()
         listener.close()
 
@@ -94,9 +98,16 @@ class TcpProxy:
         source: socket.socket,
         target: socket.socket,
         pair: tuple[socket.socket, socket.socket],
+        outbound: bool,
     ) -> None:
         try:
             while data := source.recv(_READ):
+                trip = self._trip
+                if outbound and trip is not None and trip(data):
+                    self._trip = None
+                    self.cut()
+                    self.tripped.set()
+                    break
                 target.sendall(data)
             target.shutdown(socket.SHUT_WR)  # pass the end of one direction on
         except OSError:
@@ -113,6 +124,11 @@ class TcpProxy:
             for sock in pair:
                 sock.close()
 
+    def cut_when(self, sees: Callable[[bytes], bool]) -> None:
+        """Cut (as ``cut()``) before forwarding the first outgoing bytes ``sees`` is True for."""
+        self.tripped.clear()
+        self._trip = sees
+
     def drop(self) -> int:
         """Reset every open connection; returns how many there were."""
         with self._lock:
@@ -125,6 +141,7 @@ class TcpProxy:
 
     def cut(self) -> int:
         """Refuse new connections and reset the open ones (the service is down)."""
+        self._trip = None
         with self._lock:
             listener, self._listener = self._listener, None
         if listener is not None:
