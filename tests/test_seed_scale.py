@@ -160,6 +160,20 @@ def test_a_second_run_adds_nothing(app: Flask) -> None:
     assert sum(1 for _ in app.extensions["memorybox.storage"].objects()) == objects
 
 
+def test_a_bigger_run_adds_only_the_new_children(app: Flask) -> None:
+    _seed(app)
+    before = _counts()
+    bigger = [a if not a.startswith("--children") else "--children=12" for a in ARGS]
+    result = app.test_cli_runner().invoke(args=bigger)
+    assert result.exit_code == 0, result.output
+    after = _counts()
+    assert after["Child"] == before["Child"] + 2
+    assert after["MemoryItem"] == before["MemoryItem"] + 2 * 6
+    assert after["Allocation"] == before["Allocation"] + 2
+    assert after["StorySection"] == before["StorySection"] + 2 * 8
+    assert after["AuditEvent"] == before["AuditEvent"]  # already as many as asked for
+
+
 def test_it_never_runs_in_production(app: Flask) -> None:
     app.config["MEMORYBOX_ENV"] = "production"
     result = app.test_cli_runner().invoke(args=ARGS)

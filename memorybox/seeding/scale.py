@@ -253,7 +253,8 @@ class _Seeder:
 
     def relationships(self, kids: list[_Kid], manager_id: int) -> None:
         """A current carer and social worker for every child; every fourth child also had an
-        earlier placement (with the next carer along), now ended."""
+        earlier placement (with the next carer along), now ended. Afterwards each child's
+        carer and worker are the ones recorded (an earlier run may have chosen others)."""
         ids = [k.id for k in kids]
         placed = set(
             self.connection.scalars(
@@ -306,6 +307,24 @@ class _Seeder:
                 )
         self._insert(Placement, self._with_ids(Placement, placements))
         self._insert(Allocation, self._with_ids(Allocation, allocations))
+        placement, allocation = Placement.__table__, Allocation.__table__
+        carers = dict(
+            self.connection.execute(
+                select(placement.c.child_id, placement.c.carer_id)
+                .where(placement.c.child_id.in_(ids), placement.c.end_date.is_(None))
+                .order_by(placement.c.id)
+            ).all()
+        )
+        workers = dict(
+            self.connection.execute(
+                select(allocation.c.child_id, allocation.c.social_worker_id)
+                .where(allocation.c.child_id.in_(ids), allocation.c.end_date.is_(None))
+                .order_by(allocation.c.id)
+            ).all()
+        )
+        for kid in kids:
+            kid.carer_id = carers.get(kid.id, kid.carer_id)
+            kid.social_worker_id = workers.get(kid.id, kid.social_worker_id)
 
     # --- boxes ---------------------------------------------------------------------------
 
