@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> Result | list[Result]:
                 count,
                 len(real_html),
                 real_html == expected,
-                real_html.count(b'class="card"') + real_html.count(b'class="timeline__item"'),
+                real_html.count(b"<li") + real_html.count(b"<tr"),
             )
         )
         print(
@@ -172,8 +172,9 @@ def _result(m: Measured, items: int, seeded: _scale.Seeded, args: argparse.Names
             f"{args.rounds} rounds interleaved, medians; ours "
             f"{[round(t * 1000, 1) for t in m.ours]} ms, baseline "
             f"{[round(t * 1000, 1) for t in m.baseline]} ms",
-            f"{m.queries} SQL queries, {m.html_bytes:,} bytes of HTML, {m.cards:,} cards or "
-            f"lines; the baseline's HTML is {'identical' if m.identical else 'NOT identical'}",
+            f"{m.queries} SQL queries, {m.html_bytes:,} bytes of HTML, {m.cards:,} list items and "
+            f"table rows (menus included); the baseline's HTML is "
+            f"{'identical' if m.identical else 'NOT identical'}",
             f"database {args.database} (PostgreSQL), seeded by flask seed-scale "
             f"({seeded.seconds:.0f} s making sure of the seed this run)",
         ],
