@@ -156,6 +156,12 @@ class _Seeder:
             pool.extend(reversed(self.bulk.new_ids(model.__table__, 1000)))
         return pool.pop()
 
+    def _having(self, model: Any, kids: list[_Kid], *where: Any) -> set[int]:
+        """The ids of those children that already have rows of ``model`` (matching ``where``)."""
+        column = model.__table__.c.child_id
+        query = select(column).where(column.in_([k.id for k in kids]), *where).distinct()
+        return set(self.connection.scalars(query))
+
     def _commit(self) -> None:
         self.connection.commit()
 
@@ -256,20 +262,8 @@ class _Seeder:
         earlier placement (with the next carer along), now ended. Afterwards each child's
         carer and worker are the ones recorded (an earlier run may have chosen others)."""
         ids = [k.id for k in kids]
-        placed = set(
-            self.connection.scalars(
-                select(Placement.__table__.c.child_id).where(
-                    Placement.__table__.c.child_id.in_(ids)
-                )
-            )
-        )
-        allocated = set(
-            self.connection.scalars(
-                select(Allocation.__table__.c.child_id).where(
-                    Allocation.__table__.c.child_id.in_(ids)
-                )
-            )
-        )
+        placed = self._having(Placement, kids)
+        allocated = self._having(Allocation, kids)
         since = self.today - timedelta(days=365)
         placements: list[Row] = []
         allocations: list[Row] = []
@@ -461,12 +455,7 @@ class _Seeder:
     # --- albums --------------------------------------------------------------------------
 
     def albums(self, kids: list[_Kid]) -> None:
-        table = Collection.__table__
-        have = set(
-            self.connection.scalars(
-                select(table.c.child_id).where(table.c.child_id.in_([k.id for k in kids]))
-            )
-        )
+        have = self._having(Collection, kids)
         todo = [k for k in kids if k.id not in have]
         kept = self._kept_items([k.id for k in todo])
         albums: list[Row] = []
@@ -498,12 +487,7 @@ class _Seeder:
         authority = db.session.get(Authority, authority_id)
         assert authority is not None
         prompts = [p.id for p in story.prompts_of(authority, include_hidden=False)]
-        table = StorySection.__table__
-        have = set(
-            self.connection.scalars(
-                select(table.c.child_id).where(table.c.child_id.in_([k.id for k in kids]))
-            )
-        )
+        have = self._having(StorySection, kids)
         sections: list[Row] = []
         versions: list[Row] = []
         consents: list[Row] = []
@@ -563,21 +547,8 @@ class _Seeder:
     def requests(self, kids: list[_Kid], names: dict[int, str]) -> None:
         """An "I need help" from every fifteenth child with a login (every other one already
         acknowledged), and an "I'd like to talk about this" from every twelfth."""
-        ids = [k.id for k in kids]
-        helped = set(
-            self.connection.scalars(
-                select(HelpRequest.__table__.c.child_id).where(
-                    HelpRequest.__table__.c.child_id.in_(ids)
-                )
-            )
-        )
-        talked = set(
-            self.connection.scalars(
-                select(TalkRequest.__table__.c.child_id).where(
-                    TalkRequest.__table__.c.child_id.in_(ids)
-                )
-            )
-        )
+        helped = self._having(HelpRequest, kids)
+        talked = self._having(TalkRequest, kids)
         wanting_talk = [k for k in kids if k.user_id and k.index % 12 == 0 and k.id not in talked]
         kept = self._kept_items([k.id for k in wanting_talk])
         helps: list[Row] = []
@@ -662,14 +633,7 @@ class _Seeder:
     def shared_notes(self, kids: list[_Kid]) -> None:
         """ "Shared something new with you" for each child's carer and social worker, for their
         latest shared items: a few unread, most read."""
-        table = Notification.__table__
-        have = set(
-            self.connection.scalars(
-                select(table.c.child_id).where(
-                    table.c.child_id.in_([k.id for k in kids]), table.c.kind == "shared"
-                )
-            )
-        )
+        have = self._having(Notification, kids, Notification.__table__.c.kind == "shared")
         todo = [k for k in kids if k.id not in have]
         consent = Consent.__table__
         shared: dict[int, list[int]] = {k.id: [] for k in todo}
