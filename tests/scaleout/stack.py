@@ -340,11 +340,15 @@ class RedisServer:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def stop(self) -> None:
-        """A clean stop (SIGTERM: redis writes its append-only file and exits)."""
+    def stop(self, *, crash: bool = False) -> None:
+        """A clean stop (SIGTERM: redis writes its append-only file and exits), or a crash
+        (SIGKILL: only what redis had already written to its file survives)."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.terminate()
+        if crash:
+            self.process.kill()
+        else:
+            self.process.terminate()
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:

@@ -309,10 +309,10 @@ def test_a_worker_killed_mid_video(stack: Stack, reliability: Row, tmp_path: Pat
 # --- Redis stopped -----------------------------------------------------------------------------
 
 
-def test_redis_stopped_and_restarted(stack: Stack, reliability: Row) -> None:
-    reliability.fault = "Redis (queue and sign-in limits) stopped, then started again"
+def test_redis_killed_and_restarted(stack: Stack, reliability: Row) -> None:
+    reliability.fault = "Redis (queue and sign-in limits) killed, then started again"
     reliability.does = (
-        "workers stopped, 3 photos queued, 2 failed sign-ins; Redis stopped (SIGTERM, "
+        "workers stopped, 3 photos queued, 2 failed sign-ins; Redis killed (SIGKILL; "
         "appendonly yes); sign-ins and a 4th photo tried while down; Redis started, the "
         "queue counted, workers started; 3 more failed sign-ins"
     )
@@ -328,7 +328,7 @@ def test_redis_stopped_and_restarted(stack: Stack, reliability: Row) -> None:
     for web in (web1, web2):
         assert Person(web, CARER).try_sign_in("wrong").status_code == 401
 
-    stack.redis.stop()
+    stack.redis.stop(crash=True)
     try:
         during = []
         for number in range(6):
