@@ -11,9 +11,9 @@ A bare Flask app in the same process then renders that same template file with t
 context, its helpers answering from the recording. It has the real app's URL rules (so
 ``url_for`` builds the same links, with the same URL defaults), filters and Jinja options,
 and none of its hooks, extensions or database. Its HTML is the real page's, byte for byte
-(checked): the same layout and the same card markup, as many cards as the page shows; the
-difference in time is everything the real page does besides turning a list in memory into
-HTML: signing in, loading, policy, queries, ORM.
+but for the time inside the CSRF token (checked): the same layout and the same card markup,
+as many cards as the page shows; the difference in time is everything the real page does
+besides turning a list in memory into HTML: signing in, loading, policy, queries, ORM.
 """
 
 from __future__ import annotations
