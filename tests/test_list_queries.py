@@ -30,7 +30,7 @@ from memorybox.memories.models import ItemKind, ItemStatus, MemoryItem, Processi
 from memorybox.notifications.models import HelpRequest, Notification
 from memorybox.sharing.models import Audience, Basis, Collection, CollectionItem, Consent
 from memorybox.storage import new_key
-from memorybox.story.models import SectionVersion, StorySection
+from memorybox.story.models import SectionVersion, StorySection, version_items
 from tests import factories
 from tests.factories import World
 
@@ -417,6 +417,42 @@ def manage_caseloads(app: Flask, w: World, n: int) -> Look:
     return Look(w.manager, "/manage/caseloads")
 
 
+def story_versions(app: Flask, w: World, n: int) -> Look:
+    section = StorySection(child_id=w.child.id, own_title="About me")
+    db.session.add(section)
+    db.session.flush()
+    photo = bulk_items(w.child, w.young_person, 1)[0]
+    db.session.execute(
+        insert(SectionVersion),
+        [
+            {
+                "section_id": section.id,
+                "number": i + 1,
+                "body": f"Version {i}",
+                "created_by_id": w.young_person.id,
+                "created_at": clock.now(),
+            }
+            for i in range(n)
+        ],
+    )
+    versions = db.session.scalars(
+        select(SectionVersion.id).where(SectionVersion.section_id == section.id)
+    ).all()
+    db.session.execute(
+        insert(version_items), [{"version_id": v, "item_id": photo} for v in versions]
+    )
+    db.session.commit()
+    return Look(w.young_person, f"/story/{section.id}/versions")
+
+
+def albums(app: Flask, w: World, n: int) -> Look:
+    db.session.execute(
+        insert(Collection), [{"child_id": w.child.id, "name": f"Album {i}"} for i in range(n)]
+    )
+    db.session.commit()
+    return Look(w.young_person, f"/children/{w.child.id}/albums")
+
+
 SCENES: dict[str, Scene] = {
     "gallery": gallery,
     "timeline": timeline,
@@ -438,6 +474,8 @@ SCENES: dict[str, Scene] = {
     "manager's people": manage_people,
     "manager's children": manage_children,
     "manager's caseloads": manage_caseloads,
+    "versions of a story part": story_versions,
+    "albums": albums,
 }
 
 
@@ -466,6 +504,7 @@ def test_a_list_page_runs_the_same_queries_for_10_rows_as_for_1000(
 
 
 def _clear(world: World) -> None:
+    db.session.execute(delete(version_items))
     for model in (
         AuditEvent,
         Notification,

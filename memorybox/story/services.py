@@ -16,13 +16,14 @@ from datetime import datetime
 import nh3
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from memorybox import clock, memo
 from memorybox.accounts.models import Authority, User
 from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.memories.models import ItemStatus, MemoryItem
+from memorybox.pagination import Order, Page, keyset
 from memorybox.story.models import (
     BODY_MAX,
     HINT_MAX,
@@ -325,6 +326,16 @@ def restore(section: StorySection, version: SectionVersion, by: User) -> Section
     new = save_version(section, version.body, items, by, restored_from=version.number)
     assert new is not None
     return new
+
+
+def versions_page(section: StorySection, cursor: str | None) -> Page[SectionVersion]:
+    """One page of a section's versions, newest first, with what was attached to each."""
+    query = (
+        select(SectionVersion)
+        .options(selectinload(SectionVersion.items))
+        .where(SectionVersion.section_id == section.id)
+    )
+    return keyset(query, (Order(SectionVersion.number),), cursor, values_of=lambda v: (v.number,))
 
 
 def version_of(section: StorySection, version_id: int) -> SectionVersion | None:

@@ -215,7 +215,8 @@ def versions(section_id: int) -> ResponseReturnValue:
         "story/versions.html",
         child=section.child,
         section=section,
-        versions=list(reversed(section.versions)),
+        versions=lists.page(lambda after: story.versions_page(section, after)),
+        latest=section.latest,
     )
 
 
