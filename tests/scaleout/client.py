@@ -10,10 +10,8 @@ import hashlib
 import http.client
 import io
 import re
-import struct
 import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +24,6 @@ DEMO_PASSWORD = "memorybox-demo"
 YOUNG_PERSON = "alex@demo.example.org"
 CARER = "jo.carer@demo.example.org"
 SOCIAL_WORKER = "sam.sw@demo.example.org"
-MANAGER = "priya.manager@demo.example.org"
 TUS = {"Tus-Resumable": "1.0.0"}
 MIB = 1024 * 1024
 #: What tus-js-client sends in one PATCH is 64 MiB; tests send 8 MiB (at least 5 MiB, S3's
@@ -40,13 +37,6 @@ _EXPORT = re.compile(r"/exports/(\d+)/")
 
 class Refused(AssertionError):
     """The app answered something other than what the step needs."""
-
-
-@dataclass
-class Answer:
-    status: int
-    text: str
-    headers: dict[str, str]
 
 
 class Person:
@@ -307,11 +297,3 @@ def mp4_duration(data: bytes, folder: Path) -> float:
     if done.returncode != 0:
         raise Refused(f"ffprobe could not read it: {done.stderr.strip()[:200]}")
     return float(done.stdout.strip())
-
-
-def is_jpeg(data: bytes) -> bool:
-    return data[:3] == b"\xff\xd8\xff" and data.rstrip(b"\0")[-2:] == b"\xff\xd9"
-
-
-def png_size(data: bytes) -> tuple[int, int]:
-    return struct.unpack(">II", data[16:24])

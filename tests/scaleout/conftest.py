@@ -15,7 +15,8 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from shutil import which
+from typing import Any, NoReturn
 
 import psycopg
 import pytest
@@ -48,7 +49,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return rep
 
 
-def _missing(service: str, require_env: str, why: str) -> None:
+def _missing(require_env: str, why: str) -> NoReturn:
     if os.environ.get(require_env):
         pytest.fail(f"{why} ({require_env} is set, so the scale-out suite may not skip)")
     pytest.skip(f"{why}: scale-out suite skipped")
@@ -60,17 +61,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     try:
         psycopg.connect(admin_url, connect_timeout=3).close()
     except psycopg.Error as exc:
-        _missing("postgres", "MEMORYBOX_REQUIRE_POSTGRES", f"no PostgreSQL at {admin_url}: {exc}")
-    from shutil import which
-
+        _missing("MEMORYBOX_REQUIRE_POSTGRES", f"no PostgreSQL at {admin_url}: {exc}")
     if which("redis-server") is None:
-        _missing("redis", "MEMORYBOX_REQUIRE_REDIS", "redis-server is not installed")
+        _missing("MEMORYBOX_REQUIRE_REDIS", "redis-server is not installed")
     folder = tmp_path_factory.mktemp("scaleout")
     with ExitStack() as cleanup:
         try:
             s3 = cleanup.enter_context(run_seaweed(folder / "seaweed"))
         except SeaweedMissing as exc:
-            _missing("s3", "MEMORYBOX_REQUIRE_S3", str(exc))
+            _missing("MEMORYBOX_REQUIRE_S3", str(exc))
         deployment = build(folder, admin_url, s3)
         cleanup.callback(deployment.stop)
         yield deployment
@@ -103,7 +102,9 @@ def reliability(request: pytest.FixtureRequest) -> Iterator[report.Row]:
     outcome = request.node.stash.get(report.OUTCOME, None)
     row.passed = bool(outcome is not None and outcome.passed)
     if outcome is not None and outcome.failed:
-        row.failure = str(outcome.longrepr).strip().splitlines()[-1][:200]
+        crash = getattr(outcome.longrepr, "reprcrash", None)
+        text = crash.message if crash is not None else str(outcome.longrepr)
+        row.failure = text.strip().splitlines()[0][:200]
     report.add(row)
 
 
