@@ -117,10 +117,10 @@ def test_unknown_pages_get_a_friendly_404(client):
 def test_unexpected_errors_get_a_friendly_500(app, client, world, monkeypatch):
     from memorybox.memories import services
 
-    def explode(child):
+    def explode(child, after):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "box_items", explode)
+    monkeypatch.setattr(services, "box_page", explode)
     login_as(client, world.young_person)
     response = client.get(f"/children/{world.child.id}/box")
     assert response.status_code == 500
