@@ -515,6 +515,16 @@ def _result(
         f"database {args.database} (PostgreSQL), seeded by flask seed-scale "
         f"({seeded.seconds:.0f} s making sure of the seed this run)",
     ]
+    missing = [
+        kind
+        for kind in ("page: gallery", "page: item", "page: shared child", "page: story", "picture")
+        if not ours.stats.latencies.get(kind)
+    ]
+    if missing:
+        notes.append(
+            "WARNING: none of " + ", ".join(missing) + " were requested: the links this "
+            "client follows (see the patterns at the top of many_users.py) may have changed"
+        )
     if static:
         notes.insert(2, static.line())
     return Result(
