@@ -515,11 +515,11 @@ def _result(
         f"database {args.database} (PostgreSQL), seeded by flask seed-scale "
         f"({seeded.seconds:.0f} s making sure of the seed this run)",
     ]
-    missing = [
-        kind
-        for kind in ("page: gallery", "page: item", "page: shared child", "page: story", "picture")
-        if not ours.stats.latencies.get(kind)
-    ]
+    shares = [int(x) for x in args.mix.split(",")]
+    expected = ["page: item", "picture"]
+    expected += ["page: gallery", "page: story"] if shares[0] else []
+    expected += ["page: shared child", "page: shared story"] if shares[1] or shares[2] else []
+    missing = [kind for kind in expected if not ours.stats.latencies.get(kind)]
     if missing:
         notes.append(
             "WARNING: none of " + ", ".join(missing) + " were requested: the links this "
