@@ -470,9 +470,21 @@ async def _both(
     ours = await _phase("ours", [person(e) for e in emails], args, server)
     if args.skip_static:
         return ours, None
-    shape = [1 + args.thumbs, 2, 1]  # a list with thumbnails, an item with its photo, a story
+    # Requests per page view, as the people above make them: a young person's gallery with
+    # its thumbnails, an item with its photo, their story; an adult's home page or caseload,
+    # then a child's page with thumbnails, an item with its photo, the child's story.
+    child_shape = [1 + args.thumbs, 2, 1]
+    adult_shape = [1, 1 + args.thumbs, 2, 1]
     people: list[Person] = [
-        StaticPerson(base, e, Stats(), args.think, args.thumbs, shape=shape) for e in emails
+        StaticPerson(
+            base,
+            e,
+            Stats(),
+            args.think,
+            args.thumbs,
+            shape=child_shape if e.startswith("child") else adult_shape,
+        )
+        for e in emails
     ]
     return ours, await _phase("static file", people, args, server)
 
