@@ -30,6 +30,7 @@ def main() -> None:
     parser.add_argument("paths", nargs="*")
     parser.add_argument("--as", dest="who", default="child0001", help="seeded account name")
     parser.add_argument("--top", type=int, default=8)
+    parser.add_argument("--slowest", type=int, default=0, help="also show the N slowest queries")
     parser.add_argument("--database", default=_scale.DEFAULT_DATABASE)
     args = parser.parse_args()
     seeded = _scale.ensure(args.database)
@@ -42,10 +43,11 @@ def main() -> None:
 
     app = create_app()
     origins: Counter[str] = Counter()
+    timings: list[tuple[float, str, str]] = []  # seconds, origin, statement
     counting = False
 
     @event.listens_for(db.engine, "before_cursor_execute")
-    def _origin(*_args: Any) -> None:
+    def _origin(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if counting:
             frames = [
                 f
@@ -53,7 +55,15 @@ def main() -> None:
                 if "/memorybox/" in f.filename and not f.filename.endswith("/db.py")
             ]
             where = [f"{f.filename.split('memorybox/')[-1]}:{f.name}" for f in frames[-3:]]
-            origins[" <- ".join(reversed(where)) or "(outside memorybox)"] += 1
+            origin = " <- ".join(reversed(where)) or "(outside memorybox)"
+            origins[origin] += 1
+            conn.info["query_origin"] = (time.perf_counter(), origin)
+
+    @event.listens_for(db.engine, "after_cursor_execute")
+    def _took(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        started = conn.info.pop("query_origin", None)
+        if counting and started:
+            timings.append((time.perf_counter() - started[0], started[1], statement))
 
     walk = {args.who: args.paths} if args.paths else DEFAULT_WALK
     for who, paths in walk.items():
@@ -70,6 +80,7 @@ def main() -> None:
         for path in paths:
             client.get(path)
             origins.clear()
+            timings.clear()
             counting = True
             started = time.perf_counter()
             response = client.get(path)
@@ -81,6 +92,9 @@ def main() -> None:
             )
             for where, count in origins.most_common(args.top):
                 print(f"   {count:6d}  {where}")
+            for seconds, where, statement in sorted(timings, reverse=True)[: args.slowest]:
+                print(f"   {seconds * 1000:7.1f} ms  {where}")
+                print(f"             {' '.join(statement.split())[:400]}")
 
 
 if __name__ == "__main__":
