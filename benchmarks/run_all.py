@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -341,22 +342,42 @@ def _sections(page: str) -> tuple[list[str], dict[str, list[str]], dict[str, lis
     return header, rows, details, tail
 
 
+_PARTIAL = re.compile(r"^- Partial run: (.*)\.$")
+_MEASURED = re.compile(r"((?:\([a-z]\)(?:, )?)+) (?:on|as measured in the run of) ([^;]+)")
+
+
+def _measured_on(header: list[str]) -> dict[str, str]:
+    """When each benchmark on a page was measured: the page's date, or as its partial-run
+    line says."""
+    date = next((h.removeprefix("- Date: ") for h in header if h.startswith("- Date:")), "?")
+    found: dict[str, str] = defaultdict(lambda: date)
+    for line in header:
+        partial = _PARTIAL.match(line)
+        if partial:
+            for letters, when in _MEASURED.findall(partial.group(1)):
+                for letter in re.findall(r"\(([a-z])\)", letters):
+                    found[letter] = when.strip()
+    return found
+
+
 def merge(previous: str, page: str, when: str) -> str:
     """A partial run (``--only``): its rows replace those of the same benchmarks on the
-    page; the others stay as they were, said to be from the run before."""
+    page; the others stay as they were, with the date they were measured on."""
     old_header, old_rows, old_details, _ = _sections(previous)
     header, rows, details, tail = _sections(page)
     kept = sorted(set(old_rows) - set(rows))
     if not kept:
         return page
-    old_date = next((line for line in old_header if line.startswith("- Date:")), "- Date: ?")
+    dates = _measured_on(old_header)
+    by_date: dict[str, list[str]] = defaultdict(list)
+    for letter in kept:
+        by_date[dates[letter]].append(f"({letter})")
     at = header.index("| Benchmark | Our result | Baseline | Ratio | Target | Pass/fail |")
-    note = (
-        f"- Partial run: {', '.join(f'({k})' for k in sorted(rows))} on {when}; "
-        f"{', '.join(f'({k})' for k in kept)} as measured in the run of "
-        f"{old_date.removeprefix('- Date: ')}."
+    note = f"- Partial run: {', '.join(f'({k})' for k in sorted(rows))} on {when}; " + "; ".join(
+        f"{', '.join(letters)} as measured in the run of {date}"
+        for date, letters in by_date.items()
     )
-    header = [*header[: at - 1], note, *header[at - 1 :]]
+    header = [*header[: at - 1], note + ".", *header[at - 1 :]]
     table = [line for k in sorted({*rows, *kept}) for line in rows.get(k) or old_rows[k]]
     blocks = [
         line for k in sorted({*details, *kept}) for line in details.get(k) or old_details.get(k, [])
