@@ -25,14 +25,16 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union,
     union_all,
 )
 from sqlalchemy.orm import aliased
 
-from memorybox import clock
+from memorybox import clock, memo
 from memorybox.accounts.models import Authority, Invitation, Role, User
 from memorybox.children import relationships
 from memorybox.children.models import Allocation, Child, Placement
+from memorybox.db import db
 from memorybox.exports.models import Export, ExportKind
 from memorybox.memories.models import BIN_DAYS, ItemStatus, MemoryItem, UploadSession
 from memorybox.notifications.models import HelpRequest, Notification, TalkRequest
@@ -284,9 +286,22 @@ def _shared_view(actor: User, child: Child) -> Decision:
         return _deny("nothing is shared with managers")
     if _child_see(actor, child):
         return _allow("you are in this child's life now")
-    if any(in_audience(actor, c) for c in sharing.candidate_consents(child)):
+    if _shares_something_with(actor.id, child.id, clock.today()):
         return _allow("the child shared something with you")
     return _deny("nothing shared with you")
+
+
+@memo.remembered
+def _shares_something_with(actor_id: int, child_id: int, day: Any) -> bool:
+    """Does a live consent of this child's reach this person today? (One query, rather than
+    every consent of a child who may share thousands of things.)"""
+    actor = relationships.user(actor_id)
+    if actor is None:
+        return False
+    query = select(
+        exists().where(Consent.child_id == child_id, _live_consent(day), _reaching(actor))
+    )
+    return bool(db.session.scalar(query))
 
 
 def _capacity_record(actor: User, child: Child) -> Decision:
@@ -641,17 +656,26 @@ def _live_consent(day: Any) -> ColumnElement[bool]:
     return and_(Consent.revoked_at.is_(None), or_(Consent.ends_on.is_(None), Consent.ends_on > day))
 
 
-def _covers_item() -> ColumnElement[bool]:
-    """The consent covers the item in the outer query, directly or through an album."""
-    albums = (
-        select(CollectionItem.collection_id)
-        .where(CollectionItem.item_id == MemoryItem.id)
-        .correlate_except(CollectionItem)
+def _shared_item_ids(actor: User, day: Any) -> Any:
+    """Ids of the items a live consent reaching ``actor`` covers, directly or through an
+    album (a subquery that does not depend on the outer row, so the database reads it once
+    and matches it to every item, rather than looking for consents item by item)."""
+    covered = aliased(MemoryItem)
+    direct = (
+        select(Consent.item_id)
+        .join(covered, and_(covered.id == Consent.item_id, covered.child_id == Consent.child_id))
+        .where(_live_consent(day), _reaching(actor))
     )
-    return and_(
-        Consent.child_id == MemoryItem.child_id,
-        or_(Consent.item_id == MemoryItem.id, Consent.collection_id.in_(albums)),
+    through_album = (
+        select(CollectionItem.item_id)
+        .join(Consent, Consent.collection_id == CollectionItem.collection_id)
+        .join(
+            covered,
+            and_(covered.id == CollectionItem.item_id, covered.child_id == Consent.child_id),
+        )
+        .where(_live_consent(day), _reaching(actor))
     )
+    return union(direct, through_album)
 
 
 def viewable_items(actor: Any) -> ColumnElement[bool]:
@@ -681,8 +705,7 @@ def viewable_items(actor: Any) -> ColumnElement[bool]:
         )
         no_login = select(Child.id).where(Child.id.in_(allocated), Child.user_id.is_(None))
         kept.append(MemoryItem.child_id.in_(no_login))
-    consented = exists().where(_covers_item(), _live_consent(day), _reaching(actor))
-    kept.append(consented)
+    kept.append(MemoryItem.id.in_(_shared_item_ids(actor, day)))
     allowed.append(and_(MemoryItem.status == ItemStatus.KEPT, or_(*kept)))
     others = and_(MemoryItem.deleted_at.is_(None), or_(*allowed))
     return or_(own, others)
@@ -772,7 +795,7 @@ def viewable(actor: Any, items: Iterable[MemoryItem]) -> list[MemoryItem]:
     for all of them at once (which albums each is in; relationships and a child's live
     consents are read once per request anyway)."""
     wanted = list(items)
-    sharing.prime_albums_holding(item.id for item in wanted)
+    sharing.prime_item_consents(item.id for item in wanted)
     return [item for item in wanted if can(actor, Action.ITEM_VIEW, item)]
 
 

@@ -45,15 +45,17 @@ def authenticate(passwords: Passwords, email: str, password: str) -> User | None
     return user
 
 
-def load_session_user(session_id: str) -> User | None:
-    """Flask-Login's loader: the id carries the session version, so old sessions stop working."""
+def parse_session_id(session_id: str) -> tuple[int, int] | None:
+    """(user id, session version) from Flask-Login's id, or None if it is not one of ours."""
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.is_active or user.session_version != int(version):
-        return None
-    return user
+    return int(user_id), int(version)
+
+
+def session_still_valid(user: User | None, version: int) -> bool:
+    """A switched-off account, or a session from before a password change, is ended."""
+    return user is not None and user.is_active and user.session_version == version
 
 
 def end_other_sessions(user: User) -> None:

@@ -75,8 +75,13 @@ def children_allocated_to(social_worker_id: int) -> list[Child]:
     return _children(_children_allocated_ids(social_worker_id, clock.today()))
 
 
+@memo.remembered
 def child_of_user(user_id: int) -> Child | None:
     return db.session.scalar(select(Child).where(Child.user_id == user_id))
+
+
+def user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
 
 
 @memo.remembered

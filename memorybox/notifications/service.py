@@ -14,11 +14,11 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
 
-from memorybox import clock
+from memorybox import clock, memo
 from memorybox.accounts.models import User
 from memorybox.children.models import Child
 from memorybox.db import db
@@ -147,10 +147,23 @@ def for_user(user: User, cursor: str | None = None) -> Page[Notification]:
 
 
 def unread_count(user: User) -> int:
-    query = select(func.count()).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None)
+    return _unread(user.id)
+
+
+@memo.remembered
+def _unread(user_id: int) -> int:
+    return db.session.scalar(unread_query(user_id)) or 0
+
+
+def unread_query(user_id: Any) -> Any:
+    """How many messages are unread (``user_id`` may be a column, for a subquery)."""
+    return select(func.count(Notification.id)).where(
+        Notification.user_id == user_id, Notification.read_at.is_(None)
     )
-    return db.session.scalar(query) or 0
+
+
+def prime_unread(user_id: int, count: int) -> None:
+    memo.prime(_unread, (user_id,), count)
 
 
 def mark_read(note: Notification) -> None:

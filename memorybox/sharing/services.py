@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -110,95 +109,87 @@ def revoke(consent: Consent, by: User) -> None:
     db.session.commit()
 
 
-@dataclass(frozen=True)
-class LiveShares:
-    """A child's live consents (not stopped, not ended), by what they cover."""
-
-    every: list[Consent]
-    by_item: dict[int, list[Consent]]
-    by_collection: dict[int, list[Consent]]
-    by_section: dict[int, list[Consent]]
+# --- which live consents cover what (read once per request; lists read them in bulk) ----
 
 
 def _live(day: date) -> Any:
     return and_(Consent.revoked_at.is_(None), or_(Consent.ends_on.is_(None), Consent.ends_on > day))
 
 
-@memo.remembered
-def _live_shares(child_id: int, day: date) -> LiveShares:
-    query = select(Consent).where(Consent.child_id == child_id, _live(day))
-    return _by_subject(list(db.session.scalars(query.order_by(Consent.created_at, Consent.id))))
-
-
-def prime_live_shares(child_ids: Iterable[int]) -> None:
-    """Read the live consents of each of these children, one query for them all."""
-    day = clock.today()
-    wanted = [c for c in set(child_ids) if not memo.known(_live_shares, (c, day))]
-    if not wanted:
-        return
-    found: dict[int, list[Consent]] = {c: [] for c in wanted}
-    query = select(Consent).where(Consent.child_id.in_(wanted), _live(day))
-    for consent in db.session.scalars(query.order_by(Consent.created_at, Consent.id)):
-        found[consent.child_id].append(consent)
-    for child_id, consents in found.items():
-        memo.prime(_live_shares, (child_id, day), _by_subject(consents))
-
-
-def _by_subject(every: list[Consent]) -> LiveShares:
-    by_item: dict[int, list[Consent]] = {}
-    by_collection: dict[int, list[Consent]] = {}
-    by_section: dict[int, list[Consent]] = {}
-    for consent in every:
-        if consent.item_id is not None:
-            by_item.setdefault(consent.item_id, []).append(consent)
-        elif consent.collection_id is not None:
-            by_collection.setdefault(consent.collection_id, []).append(consent)
-        elif consent.story_section_id is not None:
-            by_section.setdefault(consent.story_section_id, []).append(consent)
-    return LiveShares(every, by_item, by_collection, by_section)
-
-
-def live_shares(child_id: int) -> LiveShares:
-    return _live_shares(child_id, clock.today())
-
-
-@memo.remembered
-def _albums_holding(item_id: int) -> frozenset[int]:
-    query = select(CollectionItem.collection_id).where(CollectionItem.item_id == item_id)
-    return frozenset(db.session.scalars(query))
-
-
-def prime_albums_holding(item_ids: Iterable[int]) -> None:
-    """Which albums each of these items is in, one query for them all."""
-    wanted = [i for i in set(item_ids) if not memo.known(_albums_holding, (i,))]
-    if not wanted:
-        return
-    found: dict[int, set[int]] = {i: set() for i in wanted}
-    query = select(CollectionItem.item_id, CollectionItem.collection_id).where(
-        CollectionItem.item_id.in_(wanted)
+def _item_consent_rows(item_ids: list[int], day: date) -> dict[int, list[Consent]]:
+    """The live consents covering each item, directly or through an album it is in now."""
+    found: dict[int, list[Consent]] = {i: [] for i in item_ids}
+    direct = select(Consent.item_id, Consent).where(Consent.item_id.in_(item_ids), _live(day))
+    through_album = (
+        select(CollectionItem.item_id, Consent)
+        .join(CollectionItem, CollectionItem.collection_id == Consent.collection_id)
+        .where(CollectionItem.item_id.in_(item_ids), _live(day))
     )
-    for item_id, collection_id in db.session.execute(query):
-        found[item_id].add(collection_id)
-    for item_id, collections in found.items():
-        memo.prime(_albums_holding, (item_id,), frozenset(collections))
+    for query in (direct, through_album):
+        for item_id, consent in db.session.execute(query):
+            assert item_id is not None
+            covered = found[item_id]
+            if consent not in covered:
+                covered.append(consent)
+    return found
+
+
+@memo.remembered
+def _item_consents(item_id: int, day: date) -> list[Consent]:
+    return _item_consent_rows([item_id], day)[item_id]
+
+
+def prime_item_consents(item_ids: Iterable[int]) -> None:
+    """Read the live consents covering each of these items, two queries for them all (a
+    list asks policy about every card)."""
+    day = clock.today()
+    wanted = [i for i in set(item_ids) if not memo.known(_item_consents, (i, day))]
+    if wanted:
+        for item_id, consents in _item_consent_rows(wanted, day).items():
+            memo.prime(_item_consents, (item_id, day), consents)
 
 
 def active_consents_for_item(item: MemoryItem) -> list[Consent]:
     """Live consents that cover the item, directly or through a collection it is in now."""
-    live = live_shares(item.child_id)
-    found = list(live.by_item.get(item.id, ()))
-    if live.by_collection:
-        for collection_id in _albums_holding(item.id):
-            found.extend(live.by_collection.get(collection_id, ()))
-    return found
+    return [c for c in _item_consents(item.id, clock.today()) if c.child_id == item.child_id]
+
+
+@memo.remembered
+def _collection_consents(collection_id: int, day: date) -> list[Consent]:
+    query = select(Consent).where(Consent.collection_id == collection_id, _live(day))
+    return list(db.session.scalars(query.order_by(Consent.created_at, Consent.id)))
 
 
 def active_consents_for_collection(collection: Collection) -> list[Consent]:
-    return list(live_shares(collection.child_id).by_collection.get(collection.id, ()))
+    return list(_collection_consents(collection.id, clock.today()))
+
+
+@memo.remembered
+def _section_consents(section_id: int, day: date) -> list[Consent]:
+    query = select(Consent).where(Consent.story_section_id == section_id, _live(day))
+    return list(db.session.scalars(query.order_by(Consent.created_at, Consent.id)))
+
+
+def prime_section_consents(child_ids: Iterable[int], section_ids: Iterable[int]) -> None:
+    """Read the live consents of each of these children's story sections, one query."""
+    day = clock.today()
+    wanted = [s for s in set(section_ids) if not memo.known(_section_consents, (s, day))]
+    if not wanted:
+        return
+    found: dict[int, list[Consent]] = {s: [] for s in wanted}
+    query = select(Consent).where(
+        Consent.child_id.in_(list(set(child_ids))),
+        Consent.story_section_id.in_(wanted),
+        _live(day),
+    )
+    for consent in db.session.scalars(query.order_by(Consent.created_at, Consent.id)):
+        found[consent.story_section_id or 0].append(consent)
+    for section_id, consents in found.items():
+        memo.prime(_section_consents, (section_id, day), consents)
 
 
 def active_consents_for_section(section: StorySection) -> list[Consent]:
-    return list(live_shares(section.child_id).by_section.get(section.id, ()))
+    return list(_section_consents(section.id, clock.today()))
 
 
 def _with_subjects(query: Select[Any]) -> Select[Any]:
@@ -336,4 +327,5 @@ def collections_containing(item: MemoryItem) -> list[Collection]:
 
 def candidate_consents(child: Child) -> list[Consent]:
     """Live consents of a child (for finding what is shared with someone)."""
-    return list(live_shares(child.id).every)
+    query = select(Consent).where(Consent.child_id == child.id, _live(clock.today()))
+    return list(db.session.scalars(query.order_by(Consent.created_at, Consent.id)))

@@ -7,9 +7,13 @@ from importlib import import_module
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import select
 
-from memorybox import clock
+from memorybox import clock, memo
 from memorybox.accounts import services as accounts
+from memorybox.accounts.models import User
+from memorybox.children.models import Child
+from memorybox.db import db
 from memorybox.extensions import login_manager
 from memorybox.web import access, errors, lists, security
 
@@ -38,7 +42,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.session_protection = "basic"
-    login_manager.user_loader(accounts.load_session_user)
+    login_manager.user_loader(_load_user)
 
     security.init_app(app)
     errors.init_app(app)
@@ -56,6 +60,29 @@ def init_app(app: Flask) -> None:
 def _local_time(moment: datetime, pattern: str = "%-d %B %Y at %H:%M") -> str:
     """A stored (UTC) moment as people in England read it."""
     return moment.astimezone(clock.LOCAL_ZONE).strftime(pattern)
+
+
+def _load_user(session_id: str) -> User | None:
+    """Flask-Login's loader. One query brings the person, their own child record (a young
+    person's) and how many messages are unread, which every page's menu shows."""
+    from memorybox.children import relationships
+    from memorybox.notifications import service
+
+    parsed = accounts.parse_session_id(session_id)
+    if parsed is None:
+        return None
+    unread = service.unread_query(User.id).correlate(User).scalar_subquery()
+    row = db.session.execute(
+        select(User, Child, unread)
+        .outerjoin(Child, Child.user_id == User.id)
+        .where(User.id == parsed[0])
+    ).first()
+    if row is None or not accounts.session_still_valid(row[0], parsed[1]):
+        return None
+    user, child, count = row
+    memo.prime(relationships.child_of_user, (user.id,), child)
+    service.prime_unread(user.id, count)
+    return user
 
 
 def _my_child() -> object:

@@ -110,7 +110,6 @@ def gather(
     for viewer, child in pairs:
         by_child.setdefault(child.id, []).append(viewer)
     relationships.prime_people(viewers)
-    sharing.prime_live_shares(children)
 
     def each(child_id: int) -> list[tuple[User, Attention]]:
         return [(v, found[(v.id, child_id)]) for v in by_child.get(child_id, [])]
@@ -174,6 +173,7 @@ def _story(
     )
     sections = list(db.session.scalars(query))
     story.prime_latest(sections)
+    sharing.prime_section_consents(child_ids, [s.id for s in sections])
     readable = [s for s in sections if s.latest is not None]
     changes = story.changes_for_many(viewers, readable)
     for section in readable:

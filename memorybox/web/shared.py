@@ -40,6 +40,7 @@ def child(child_id: int) -> ResponseReturnValue:
     sent = lists.page(lambda after: memories.added_by_page(viewer, kid, after), "sent")
     added = Page(policy.viewable(viewer, sent.rows), sent.more)
     sections = story.sections_of(kid)
+    sharing.prime_section_consents([kid.id], [s.id for s in sections])
     readable = [s for s in sections if policy.can(viewer, Action.SECTION_READ, s)]
     changes = story.changes_for(viewer, readable)
     page_html = render_template(

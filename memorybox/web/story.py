@@ -105,6 +105,7 @@ signed_in_only(bp)
 
 def _home(child: Child, new_form: NewSectionForm, status: int = 200) -> ResponseReturnValue:
     sections = story.sections_of(child)
+    sharing.prime_section_consents([child.id], [s.id for s in sections])
     shared_with = {
         s.id: sharing.active_consents_for_section(s) for s in sections if s.latest is not None
     }
@@ -397,6 +398,7 @@ def shared_story(child_id: int) -> ResponseReturnValue:
     kid = load(Child, child_id, Action.SHARED_VIEW)
     viewer = signed_in_actor()
     sections = story.sections_of(kid)
+    sharing.prime_section_consents([kid.id], [s.id for s in sections])
     readable_sections = [s for s in sections if policy.can(viewer, Action.SECTION_READ, s)]
     changes = story.changes_for(viewer, readable_sections)
     readable = lists.page(
