@@ -24,7 +24,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    true,
     union,
     union_all,
 )
@@ -635,21 +634,28 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
 # world in every state), so a list reads one page of what someone may see from an index.
 
 
-def _reaching(actor: User) -> ColumnElement[bool]:
-    """SQL twin of :func:`in_audience` for one person: the consent's audience holds them."""
+def _reaches(actor: User) -> list[ColumnElement[bool]]:
+    """SQL twin of :func:`in_audience` for one person, one condition per audience that can
+    hold them (kept apart, so each is read from an index rather than one OR over the table)."""
     day = clock.today()
     reach: list[ColumnElement[bool]] = [
-        and_(Consent.audience == Audience.PERSON, Consent.person_id == actor.id)
+        and_(Consent.person_id == actor.id, Consent.audience == Audience.PERSON)
     ]
     if actor.role is Role.CARER:
         placed = relationships.children_placed_ids(actor.id, day)
-        reach.append(and_(Consent.audience == Audience.CARERS, Consent.child_id.in_(placed)))
+        if placed:
+            reach.append(and_(Consent.child_id.in_(placed), Consent.audience == Audience.CARERS))
     if actor.role is Role.SOCIAL_WORKER:
         allocated = relationships.children_allocated_ids(actor.id, day)
-        reach.append(
-            and_(Consent.audience == Audience.SOCIAL_WORKER, Consent.child_id.in_(allocated))
-        )
-    return or_(*reach)
+        if allocated:
+            reach.append(
+                and_(Consent.child_id.in_(allocated), Consent.audience == Audience.SOCIAL_WORKER)
+            )
+    return reach
+
+
+def _reaching(actor: User) -> ColumnElement[bool]:
+    return or_(*_reaches(actor))
 
 
 def _live_consent(day: Any) -> ColumnElement[bool]:
@@ -661,21 +667,25 @@ def _shared_item_ids(actor: User, day: Any) -> Any:
     album (a subquery that does not depend on the outer row, so the database reads it once
     and matches it to every item, rather than looking for consents item by item)."""
     covered = aliased(MemoryItem)
-    direct = (
-        select(Consent.item_id)
-        .join(covered, and_(covered.id == Consent.item_id, covered.child_id == Consent.child_id))
-        .where(_live_consent(day), _reaching(actor))
-    )
-    through_album = (
-        select(CollectionItem.item_id)
-        .join(Consent, Consent.collection_id == CollectionItem.collection_id)
-        .join(
-            covered,
-            and_(covered.id == CollectionItem.item_id, covered.child_id == Consent.child_id),
+    branches = []
+    for reach in _reaches(actor):
+        branches.append(
+            select(Consent.item_id)
+            .join(
+                covered, and_(covered.id == Consent.item_id, covered.child_id == Consent.child_id)
+            )
+            .where(reach, _live_consent(day))
         )
-        .where(_live_consent(day), _reaching(actor))
-    )
-    return union(direct, through_album)
+        branches.append(
+            select(CollectionItem.item_id)
+            .join(Consent, Consent.collection_id == CollectionItem.collection_id)
+            .join(
+                covered,
+                and_(covered.id == CollectionItem.item_id, covered.child_id == Consent.child_id),
+            )
+            .where(reach, _live_consent(day))
+        )
+    return union(*branches)
 
 
 def viewable_items(actor: Any) -> ColumnElement[bool]:
@@ -718,70 +728,70 @@ def shared_since(viewer_ids: Iterable[int], child_ids: Iterable[int]) -> Select[
     child_id, item_id, since. The SQL twin of asking ``can`` of every item with consents in
     hand, for many people at once (a manager's counts per social worker)."""
     day = clock.today()
-    viewers = aliased(User)
-    placed = exists().where(
-        Placement.carer_id == viewers.id,
-        Placement.child_id == Consent.child_id,
-        relationships.active_on(Placement, day),
-    )
-    allocated = exists().where(
-        Allocation.social_worker_id == viewers.id,
-        Allocation.child_id == Consent.child_id,
-        relationships.active_on(Allocation, day),
-    )
-    reach = or_(
-        and_(Consent.audience == Audience.PERSON, Consent.person_id == viewers.id),
-        and_(Consent.audience == Audience.CARERS, viewers.role == Role.CARER, placed),
-        and_(
-            Consent.audience == Audience.SOCIAL_WORKER,
-            viewers.role == Role.SOCIAL_WORKER,
-            allocated,
-        ),
-    )
     viewer_list, child_list = list(viewer_ids), list(child_ids)
-    shown = and_(
-        MemoryItem.status == ItemStatus.KEPT,
-        MemoryItem.deleted_at.is_(None),
-        MemoryItem.child_id == Consent.child_id,
-    )
-    common = and_(
-        viewers.id.in_(viewer_list),
-        viewers.disabled_at.is_(None),
-        Consent.child_id.in_(child_list),
-        _live_consent(day),
-        reach,
-        shown,
-    )
-    direct = (
-        select(
-            viewers.id.label("viewer_id"),
-            Consent.child_id.label("child_id"),
-            MemoryItem.id.label("item_id"),
-            Consent.created_at.label("since"),
-        )
-        .select_from(Consent)
-        .join(MemoryItem, MemoryItem.id == Consent.item_id)
-        .join(viewers, true())
-        .where(common)
-    )
+    viewers = aliased(User)
+    # Who a consent reaches, one way per audience: (the viewer's id column, extra joins).
+    placement = aliased(Placement)
+    allocation = aliased(Allocation)
+    audiences: list[tuple[Any, Any, Any]] = [
+        (Consent.person_id, None, Consent.audience == Audience.PERSON),
+        (
+            placement.carer_id,
+            (
+                placement,
+                and_(
+                    placement.child_id == Consent.child_id,
+                    relationships.active_on(placement, day),
+                ),
+            ),
+            and_(Consent.audience == Audience.CARERS, viewers.role == Role.CARER),
+        ),
+        (
+            allocation.social_worker_id,
+            (
+                allocation,
+                and_(
+                    allocation.child_id == Consent.child_id,
+                    relationships.active_on(allocation, day),
+                ),
+            ),
+            and_(Consent.audience == Audience.SOCIAL_WORKER, viewers.role == Role.SOCIAL_WORKER),
+        ),
+    ]
     later = case(
         (CollectionItem.added_at > Consent.created_at, CollectionItem.added_at),
         else_=Consent.created_at,
     )
-    through_album = (
-        select(
-            viewers.id.label("viewer_id"),
-            Consent.child_id.label("child_id"),
-            MemoryItem.id.label("item_id"),
-            later.label("since"),
-        )
-        .select_from(Consent)
-        .join(CollectionItem, CollectionItem.collection_id == Consent.collection_id)
-        .join(MemoryItem, MemoryItem.id == CollectionItem.item_id)
-        .join(viewers, true())
-        .where(common)
-    )
-    shares = union_all(direct, through_album).subquery()
+    branches = []
+    for viewer_column, join, audience in audiences:
+        for through_album in (False, True):
+            since = later if through_album else Consent.created_at
+            query = select(
+                viewer_column.label("viewer_id"),
+                Consent.child_id.label("child_id"),
+                MemoryItem.id.label("item_id"),
+                since.label("since"),
+            ).select_from(Consent)
+            if through_album:
+                query = query.join(
+                    CollectionItem, CollectionItem.collection_id == Consent.collection_id
+                ).join(MemoryItem, MemoryItem.id == CollectionItem.item_id)
+            else:
+                query = query.join(MemoryItem, MemoryItem.id == Consent.item_id)
+            if join is not None:
+                query = query.join(*join)
+            query = query.join(viewers, viewers.id == viewer_column).where(
+                viewer_column.in_(viewer_list),
+                viewers.disabled_at.is_(None),
+                Consent.child_id.in_(child_list),
+                audience,
+                _live_consent(day),
+                MemoryItem.child_id == Consent.child_id,
+                MemoryItem.status == ItemStatus.KEPT,
+                MemoryItem.deleted_at.is_(None),
+            )
+            branches.append(query)
+    shares = union_all(*branches).subquery()
     return select(
         shares.c.viewer_id,
         shares.c.child_id,

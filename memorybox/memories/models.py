@@ -4,7 +4,17 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from memorybox import clock
@@ -69,7 +79,18 @@ class MemoryItem(Base):
     """
 
     __tablename__ = "memory_items"
-    __table_args__ = (Index("ix_memory_items_box", "child_id", "status", "sort_date", "id"),)
+    __table_args__ = (
+        # What is in each box, in date order: the gallery's and timeline's pages and the
+        # timeline's years are read from this index alone.
+        Index(
+            "ix_memory_items_box",
+            "child_id",
+            "sort_date",
+            "id",
+            postgresql_where=text("status = 'kept' AND deleted_at IS NULL"),
+            sqlite_where=text("status = 'kept' AND deleted_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from flask import Blueprint, abort, current_app
@@ -51,9 +52,10 @@ def require(action: Action, target: Any) -> None:
         abort(404)
 
 
-def load(model: type[T], ident: int, action: Action) -> T:
-    """Load ``model`` by id and check ``action`` on it: 404 when missing or not allowed."""
-    obj = db.session.get(model, ident)
+def load(model: type[T], ident: int, action: Action, options: Sequence[Any] = ()) -> T:
+    """Load ``model`` by id and check ``action`` on it: 404 when missing or not allowed.
+    ``options``: loader options (what to read with it)."""
+    obj = db.session.get(model, ident, options=options)
     if obj is None:
         abort(404)
     require(action, obj)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import url_for
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from memorybox import policy
@@ -60,7 +60,7 @@ class Need:
 class Attention:
     needs: list[Need] = field(default_factory=list)  # named, most urgent then newest first
     counts: Counter[str] = field(default_factory=Counter)
-    shared: int = 0  # how many things in the box the person may open
+    shared: int = 0  # how many things the child shares with the person
 
     @property
     def total(self) -> int:
@@ -207,16 +207,22 @@ def _shares(
     new = or_(Visit.last_seen_at.is_(None), shares.c.since > Visit.last_seen_at)
     visits = and_(Visit.viewer_id == shares.c.viewer_id, Visit.child_id == shares.c.child_id)
     counted = (
-        select(shares.c.viewer_id, shares.c.child_id, func.count())
+        select(
+            shares.c.viewer_id,
+            shares.c.child_id,
+            func.count(),
+            func.coalesce(func.sum(case((new, 1), else_=0)), 0),
+        )
         .select_from(shares)
         .outerjoin(Visit, visits)
-        .where(new)
         .group_by(shares.c.viewer_id, shares.c.child_id)
     )
-    for viewer_id, child_id, count in db.session.execute(counted):
+    for viewer_id, child_id, total, new_ones in db.session.execute(counted):
         attention = found.get((viewer_id, child_id))
         if attention is not None:
-            attention.counts["shared"] += count
+            attention.shared = total
+            if new_ones:
+                attention.counts["shared"] += new_ones
     if not name_shares:
         return
     named = (
@@ -294,14 +300,9 @@ def for_child(viewer: User, child: Child) -> Attention:
 
 
 def caseload(viewer: User, children: list[Child]) -> list[tuple[Child, Attention]]:
-    """Each child with what needs attention, most urgent first, then most to do, then by
-    name."""
+    """Each child with what needs attention (and how much they share with the worker),
+    most urgent first, then most to do, then by name."""
     found = gather([(viewer, child) for child in children])
-    totals = shared_counts(viewer, [c.id for c in children])
-    rows = []
-    for child in children:
-        attention = found[(viewer.id, child.id)]
-        attention.shared = totals[child.id]
-        rows.append((child, attention))
+    rows = [(child, found[(viewer.id, child.id)]) for child in children]
     rows.sort(key=lambda row: (-row[1].urgent, -row[1].total, row[0].display_name.lower()))
     return rows

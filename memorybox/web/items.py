@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 from memorybox.audit import service as audit
@@ -139,20 +140,13 @@ def not_approve(item_id: int) -> ResponseReturnValue:
     return redirect(url_for("caseload.reviews"))
 
 
-def _send(
-    item: MemoryItem,
-    key: str,
-    content_type: str,
-    size: int,
-    attachment: bool,
-    suffix: str,
-) -> ResponseReturnValue:
-    return send_stored(key, content_type, size, memories.download_name(item, suffix), attachment)
+#: what serving a file needs with the item: its child (for policy) and its renditions
+_WITH_FILES = (joinedload(MemoryItem.child), selectinload(MemoryItem.renditions))
 
 
 def _ready(item_id: int) -> MemoryItem:
     """Load an item someone may see, whose files are safe to serve (location removed)."""
-    item = load(MemoryItem, item_id, Action.ITEM_VIEW)
+    item = load(MemoryItem, item_id, Action.ITEM_VIEW, _WITH_FILES)
     if not item.is_ready:
         abort(404)
     return item
@@ -163,17 +157,11 @@ def _send_rendition(item_id: int, name: str, action: str) -> ResponseReturnValue
     rendition = item.rendition(name)
     if rendition is None:
         abort(404)
-    _viewed(item, action)
-    suffix = rendition.storage_key.rsplit(".", 1)[-1]
-    attachment = not rendition.content_type.startswith(("image/", "video/", "audio/"))
-    return _send(
-        item,
-        rendition.storage_key,
-        rendition.content_type,
-        rendition.size_bytes,
-        attachment,
-        suffix,
-    )
+    key, content_type, size = rendition.storage_key, rendition.content_type, rendition.size_bytes
+    download = memories.download_name(item, key.rsplit(".", 1)[-1])
+    _viewed(item, action)  # commits: what is served was read before
+    attachment = not content_type.startswith(("image/", "video/", "audio/"))
+    return send_stored(key, content_type, size, download, attachment)
 
 
 @bp.get("/file")
@@ -206,8 +194,11 @@ def play(item_id: int) -> ResponseReturnValue:
 @bp.get("/download")
 def download(item_id: int) -> ResponseReturnValue:
     """The original, with location data removed, always as an attachment."""
-    item = _viewed(_ready(item_id), "item:download")
-    return _send(item, item.storage_key, item.content_type, item.size_bytes, True, item.extension)
+    item = _ready(item_id)
+    key, content_type, size = item.storage_key, item.content_type, item.size_bytes
+    download = memories.download_name(item, item.extension)
+    _viewed(item, "item:download")  # commits: what is served was read before
+    return send_stored(key, content_type, size, download, True)
 
 
 @bp.get("/status")

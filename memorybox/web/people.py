@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from memorybox.accounts.models import User
-from memorybox.children import relationships
 from memorybox.children.models import Child
 from memorybox.children.services import allocations_of, placements_of
 
 
 def describe(person: User | None, child: Child) -> str:
+    """Who someone is to the child, today. Reads the child's placements and allocations once
+    per request, however many lines a page describes."""
     if person is None:
         return "Someone"
     if person.id == child.user_id:
         return "You"
-    if any(p.carer_id == person.id for p in relationships.current_carers(child.id)):
+    placements = [p for p in placements_of(child) if p.carer_id == person.id]
+    allocations = [a for a in allocations_of(child) if a.social_worker_id == person.id]
+    if any(p.is_active for p in placements):
         return f"{person.display_name}, your foster carer"
-    if any(a.social_worker_id == person.id for a in relationships.current_allocations(child.id)):
+    if any(a.is_active for a in allocations):
         return f"{person.display_name}, your social worker"
-    if any(p.carer_id == person.id for p in placements_of(child)):
+    if placements:
         return f"{person.display_name}, who used to be your foster carer"
-    if any(a.social_worker_id == person.id for a in allocations_of(child)):
+    if allocations:
         return f"{person.display_name}, who used to be your social worker"
     return person.display_name

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from memorybox import clock, policy
@@ -69,20 +70,18 @@ def _seen_lines(events: list[AuditEvent], child: Child) -> list[SeenLine]:
     """One line per person, thing, way and day, newest first: opening a page also fetches its
     picture, and both are recorded, but for the child that is one look."""
     item_ids = [e.item_id for e in events if e.item_id]
-    titles = {
-        i.id: i.title
-        for i in db.session.scalars(select(MemoryItem).where(MemoryItem.id.in_(item_ids)))
-    }
+    titles = _names(select(MemoryItem.id, MemoryItem.title), MemoryItem.id, item_ids)
     section_ids = [e.target_id for e in events if e.target_type == "storysection" and e.target_id]
     sections = {
         s.id: s.title
-        for s in db.session.scalars(select(StorySection).where(StorySection.id.in_(section_ids)))
+        for s in _rows(
+            select(StorySection).options(joinedload(StorySection.prompt)),
+            StorySection.id,
+            section_ids,
+        )
     }
     export_ids = [e.target_id for e in events if e.target_type == "export" and e.target_id]
-    kinds = {
-        x.id: x.kind.label
-        for x in db.session.scalars(select(Export).where(Export.id.in_(export_ids)))
-    }
+    kinds = {x.id: x.kind.label for x in _rows(select(Export), Export.id, export_ids)}
     lines: list[SeenLine] = []
     seen_keys: set[tuple[object, ...]] = set()
     for event in events:
@@ -108,6 +107,17 @@ def _seen_lines(events: list[AuditEvent], child: Child) -> list[SeenLine]:
         seen_keys.add(key)
         lines.append(SeenLine(describe(event.actor, child), verb, what, day))
     return lines
+
+
+def _rows(query: Any, column: Any, ids: list[int]) -> list[Any]:
+    """Rows whose ``column`` is one of ``ids`` (no query at all for none)."""
+    return list(db.session.scalars(query.where(column.in_(ids)))) if ids else []
+
+
+def _names(query: Any, column: Any, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return {key: name for key, name in db.session.execute(query.where(column.in_(ids)))}
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Lists a page at a time: each item's sort date stored (and filled in for every item there
-is), and indexes for the box, the audit trail, messages and consents read in order.
+is), and indexes for the box, the audit trail, messages in order and consents naming a
+person.
 
 Revision ID: 0009
 Revises: 0008
@@ -65,7 +66,11 @@ def upgrade() -> None:
     with op.batch_alter_table("memory_items", schema=None) as batch_op:
         batch_op.alter_column("sort_date", existing_type=sa.Date(), nullable=False)
         batch_op.create_index(
-            "ix_memory_items_box", ["child_id", "status", "sort_date", "id"], unique=False
+            "ix_memory_items_box",
+            ["child_id", "sort_date", "id"],
+            unique=False,
+            postgresql_where=sa.text("status = 'kept' AND deleted_at IS NULL"),
+            sqlite_where=sa.text("status = 'kept' AND deleted_at IS NULL"),
         )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.create_index(
@@ -75,9 +80,13 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_notifications_inbox", ["user_id", "urgent", "created_at", "id"], unique=False
         )
+    with op.batch_alter_table("consents", schema=None) as batch_op:
+        batch_op.create_index("ix_consents_person_id", ["person_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("consents", schema=None) as batch_op:
+        batch_op.drop_index("ix_consents_person_id")
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.drop_index("ix_notifications_inbox")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
