@@ -90,6 +90,8 @@ class MemoryItem(Base):
             postgresql_where=text("status = 'kept' AND deleted_at IS NULL"),
             sqlite_where=text("status = 'kept' AND deleted_at IS NULL"),
         ),
+        # Suggestions, and what waits for a social worker's approval, newest or oldest first.
+        Index("ix_memory_items_waiting", "child_id", "status", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

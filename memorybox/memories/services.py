@@ -234,17 +234,6 @@ def awaiting_review_page(children: list[Child], cursor: str | None) -> Page[Memo
     return keyset(_awaiting(children), OLDEST_ADDED_FIRST, cursor, values_of=by_added)
 
 
-def awaiting_review_count(children: list[Child]) -> int:
-    if not children:
-        return 0
-    query = select(func.count()).where(
-        MemoryItem.child_id.in_([c.id for c in children]),
-        MemoryItem.status == ItemStatus.AWAITING_APPROVAL,
-        MemoryItem.deleted_at.is_(None),
-    )
-    return db.session.scalar(query) or 0
-
-
 def comments_on(item: MemoryItem) -> list[Comment]:
     query = (
         select(Comment).where(Comment.item_id == item.id).order_by(Comment.created_at, Comment.id)

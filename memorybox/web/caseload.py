@@ -37,7 +37,7 @@ def home() -> ResponseReturnValue:
             page.more,
         ),
         urgent=urgent,
-        waiting=memories.awaiting_review_count(children),
+        waiting=sum(needs.counts["review"] for _, needs in rows),
     )
 
 

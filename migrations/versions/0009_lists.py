@@ -72,6 +72,9 @@ def upgrade() -> None:
             postgresql_where=sa.text("status = 'kept' AND deleted_at IS NULL"),
             sqlite_where=sa.text("status = 'kept' AND deleted_at IS NULL"),
         )
+        batch_op.create_index(
+            "ix_memory_items_waiting", ["child_id", "status", "created_at", "id"], unique=False
+        )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.create_index(
             "ix_audit_events_child_trail", ["child_id", "occurred_at", "id"], unique=False
@@ -92,5 +95,6 @@ def downgrade() -> None:
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_events_child_trail")
     with op.batch_alter_table("memory_items", schema=None) as batch_op:
+        batch_op.drop_index("ix_memory_items_waiting")
         batch_op.drop_index("ix_memory_items_box")
         batch_op.drop_column("sort_date")
