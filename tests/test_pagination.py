@@ -145,7 +145,7 @@ def test_the_social_worker_pages_through_only_what_is_shared_and_hears_what_is_n
     consent_rows(world.child, world.young_person, Audience.SOCIAL_WORKER, item_id=shared)
     login_as(client, world.social_worker)
     first = client.get(f"/shared/{world.child.id}").data.decode()
-    assert "90 things in all" in first
+    assert "shared 90 things with you" in first
     assert "and 70 more things shared with you" in first, "20 named, the rest counted"
     pages = _every_page(client, f"/shared/{world.child.id}", "shared-items")
     titles = [t for page in pages for t in page]

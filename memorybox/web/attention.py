@@ -61,6 +61,7 @@ class Attention:
     needs: list[Need] = field(default_factory=list)  # named, most urgent then newest first
     counts: Counter[str] = field(default_factory=Counter)
     shared: int = 0  # how many things the child shares with the person
+    since: dict[int, datetime] = field(default_factory=dict)  # item id -> when (one child)
 
     @property
     def total(self) -> int:
@@ -100,7 +101,7 @@ def gather(
     pairs: Sequence[tuple[User, Child]], *, name_shares: bool = False
 ) -> dict[Key, Attention]:
     """What needs each person about each child, for all the pairs at once. With
-    ``name_shares`` (one child's page), the newest new shares are named too."""
+    ``name_shares`` (one person's page for one child), the newest new shares are named."""
     found: dict[Key, Attention] = {(v.id, c.id): Attention() for v, c in pairs}
     if not pairs:
         return found
@@ -151,7 +152,11 @@ def gather(
                     )
                 )
     _story(found, each, list(children), list(viewers.values()))
-    _shares(found, viewers, children, name_shares)
+    if name_shares and len(pairs) == 1:
+        ((viewer, child),) = pairs
+        _shares_of_one(found[(viewer.id, child.id)], viewer, child)
+    else:
+        _shares(found, viewers, children)
     _comments(found, list(viewers), list(children))
     for attention in found.values():
         attention.needs.sort(key=lambda n: (not n.urgent, -n.when.timestamp()))
@@ -200,7 +205,6 @@ def _shares(
     found: dict[Key, Attention],
     viewers: dict[int, User],
     children: dict[int, Child],
-    name_shares: bool,
 ) -> None:
     """What was shared with each person since they last looked at that child's page."""
     shares = policy.shared_since(list(viewers), list(children)).subquery()
@@ -223,28 +227,29 @@ def _shares(
             attention.shared = total
             if new_ones:
                 attention.counts["shared"] += new_ones
-    if not name_shares:
-        return
-    named = (
-        select(MemoryItem, shares.c.viewer_id, shares.c.since)
-        .join(shares, shares.c.item_id == MemoryItem.id)
-        .outerjoin(Visit, visits)
-        .where(new)
-        .order_by(shares.c.since.desc(), MemoryItem.id.desc())
-        .limit(SHARES_NAMED * len(found))
+
+
+def _shares_of_one(attention: Attention, viewer: User, child: Child) -> None:
+    """One person's page for one child: every share with them, read once (when each was
+    shared and its title), counted, the newest new ones named, and kept for the page's
+    "New" marks."""
+    shares = policy.shared_since([viewer.id], [child.id]).subquery()
+    visit = last_visit(viewer.id, child.id)
+    query = select(shares.c.item_id, shares.c.since, MemoryItem.title).join(
+        MemoryItem, MemoryItem.id == shares.c.item_id
     )
-    for item, viewer_id, since in db.session.execute(named):
-        attention = found.get((viewer_id, item.child_id))
-        if attention is None:
-            continue
-        if sum(1 for n in attention.needs if n.kind == "shared") >= SHARES_NAMED:
-            continue
+    rows = sorted(db.session.execute(query), key=lambda r: (r.since, r.item_id), reverse=True)
+    attention.shared = len(rows)
+    attention.since = {row.item_id: row.since for row in rows}
+    new = [r for r in rows if visit is None or r.since > visit.last_seen_at]
+    attention.counts["shared"] += len(new)
+    for row in new[:SHARES_NAMED]:
         attention.needs.append(
             Need(
                 "shared",
-                since,
-                f"“{item.title}” was shared with you",
-                url_for("items.show", item_id=item.id),
+                row.since,
+                f"“{row.title}” was shared with you",
+                url_for("items.show", item_id=row.item_id),
             )
         )
 
@@ -269,34 +274,9 @@ def _comments(found: dict[Key, Attention], viewer_ids: list[int], child_ids: lis
             )
 
 
-def shared_at(viewer: User, child: Child, items: list[MemoryItem]) -> dict[int, datetime]:
-    """When each of these items was first shared with ``viewer`` (those shared by consent)."""
-    if not items:
-        return {}
-    shares = policy.shared_since([viewer.id], [child.id]).subquery()
-    query = select(shares.c.item_id, shares.c.since).where(
-        shares.c.item_id.in_([i.id for i in items])
-    )
-    return {item_id: since for item_id, since in db.session.execute(query)}
-
-
-def shared_counts(viewer: User, child_ids: list[int]) -> Counter[int]:
-    """How many things in each child's box ``viewer`` may open."""
-    if not child_ids:
-        return Counter()
-    query = (
-        select(MemoryItem.child_id, func.count())
-        .where(MemoryItem.child_id.in_(child_ids), policy.viewable_items(viewer))
-        .group_by(MemoryItem.child_id)
-    )
-    return Counter({child_id: count for child_id, count in db.session.execute(query)})
-
-
 def for_child(viewer: User, child: Child) -> Attention:
     """What needs ``viewer`` about ``child`` now, the newest shares named."""
-    attention = gather([(viewer, child)], name_shares=True)[(viewer.id, child.id)]
-    attention.shared = shared_counts(viewer, [child.id])[child.id]
-    return attention
+    return gather([(viewer, child)], name_shares=True)[(viewer.id, child.id)]
 
 
 def caseload(viewer: User, children: list[Child]) -> list[tuple[Child, Attention]]:

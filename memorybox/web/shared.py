@@ -31,9 +31,8 @@ def child(child_id: int) -> ResponseReturnValue:
     since = visit.last_seen_at if visit else None
     viewable = policy.viewable_items(viewer)
     page = lists.page(lambda after: memories.items_page(kid, viewable, after))
-    shared_at = attention.shared_at(viewer, kid, page.rows)
-    items = Page([(item, shared_at.get(item.id)) for item in page.rows], page.more)
     needs = attention.for_child(viewer, kid)
+    items = Page([(item, needs.since.get(item.id)) for item in page.rows], page.more)
     albums = [
         a for a in sharing.collections_of(kid) if policy.can(viewer, Action.COLLECTION_VIEW, a)
     ]
