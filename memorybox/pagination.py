@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, literal, or_
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 
 from memorybox.db import db
 
@@ -149,3 +149,18 @@ def slice_of(rows: Sequence[T], cursor: str | None, *, size: int = PAGE_SIZE) ->
         raise BadCursor("not a cursor")
     end = start + size
     return Page(list(rows[start:end]), encode([end]) if end < len(rows) else None)
+
+
+def by_name(model: Any, condition: Any, cursor: str | None) -> Page[Any]:
+    """One page of ``model`` rows meeting ``condition``, by ``display_name`` regardless of
+    case. The cursor holds the database's own lower-cased name (Python's ``lower`` and
+    SQLite's differ beyond ASCII), read alongside each row."""
+    name = func.lower(model.display_name)
+    page = keyset(
+        select(model, name).where(condition),
+        (Order(name, False), Order(model.id, False)),
+        cursor,
+        values_of=lambda row: (row[1], row[0].id),
+        scalars=False,
+    )
+    return Page([row[0] for row in page.rows], page.more)

@@ -14,7 +14,7 @@ from memorybox.accounts.models import Authority, Invitation, Role, User
 from memorybox.accounts.passwords import Passwords
 from memorybox.children.models import Child
 from memorybox.db import db
-from memorybox.pagination import Order, Page, keyset
+from memorybox.pagination import Page, by_name
 
 
 class InvitationError(ValueError):
@@ -181,16 +181,7 @@ def people(authority: Authority) -> list[User]:
 
 def people_page(authority: Authority, cursor: str | None) -> Page[User]:
     """One page of the authority's accounts, by name."""
-    name = func.lower(User.display_name)
-    query = select(User, name).where(User.authority_id == authority.id)
-    page = keyset(
-        query,
-        (Order(name, False), Order(User.id, False)),
-        cursor,
-        values_of=lambda row: (row[1], row[0].id),
-        scalars=False,
-    )
-    return Page([row[0] for row in page.rows], page.more)
+    return by_name(User, User.authority_id == authority.id, cursor)
 
 
 INVITATIONS_SHOWN = 60

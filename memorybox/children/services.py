@@ -12,7 +12,7 @@ from memorybox import clock, memo
 from memorybox.accounts.models import Authority, Role, User
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
-from memorybox.pagination import Order, Page, keyset
+from memorybox.pagination import Page, by_name
 
 
 class RelationshipError(ValueError):
@@ -30,16 +30,7 @@ def children_of(authority: Authority) -> list[Child]:
 
 def children_page(authority: Authority, cursor: str | None) -> Page[Child]:
     """One page of the authority's children, by name."""
-    name = func.lower(Child.display_name)
-    query = select(Child, name).where(Child.authority_id == authority.id)
-    page = keyset(
-        query,
-        (Order(name, False), Order(Child.id, False)),
-        cursor,
-        values_of=lambda row: (row[1], row[0].id),
-        scalars=False,
-    )
-    return Page([row[0] for row in page.rows], page.more)
+    return by_name(Child, Child.authority_id == authority.id, cursor)
 
 
 def children_by_id(ids: Iterable[int]) -> list[Child]:

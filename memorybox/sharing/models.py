@@ -100,9 +100,7 @@ class Consent(Base):
         ForeignKey("story_sections.id"), index=True, default=None
     )
     audience: Mapped[Audience] = mapped_column(string_enum(Audience, "audience"))
-    person_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id"), default=None, index=True
-    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None, index=True)
     ends_on: Mapped[date | None] = mapped_column(Date(), default=None)
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     basis: Mapped[Basis] = mapped_column(string_enum(Basis, "consent_basis"))
