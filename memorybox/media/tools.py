@@ -169,6 +169,13 @@ def _prlimit() -> str | None:
     return shutil.which("prlimit", path=CHILD_ENV_PATH)
 
 
+def _setpriv() -> str | None:
+    for candidate in ("/usr/bin/setpriv", "/bin/setpriv"):
+        if _is_real_executable(Path(candidate)):
+            return candidate
+    return shutil.which("setpriv", path=CHILD_ENV_PATH)
+
+
 def child_environment() -> dict[str, str]:
     """What a child process may see of our environment: almost nothing."""
     return {"PATH": CHILD_ENV_PATH, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
@@ -196,11 +203,21 @@ def run(
 
     The caller judges the exit code. A timeout kills the whole process group.
     """
+    name = Path(command[0]).name
+    if shutil.which(command[0], path=CHILD_ENV_PATH) is None:
+        # Checked here: behind the wrappers below, a missing program would only be an
+        # exit code.
+        log.error("could not start %s: no such program", name)
+        raise MediaError(errors.NOT_READY)
     full = list(command)
     limiter = _prlimit() if memory_bytes else None
     if limiter:
         full = [limiter, f"--data={memory_bytes}", "--", *full]
-    name = Path(command[0]).name
+    reaper = _setpriv()
+    if reaper:
+        # If the worker itself is killed (SIGKILL, out of memory), the tool goes with it
+        # rather than running on alone. It is asked of the thread that waits for it.
+        full = [reaper, "--pdeathsig", "KILL", "--", *full]
     started = time.monotonic()
     with tempfile.TemporaryFile() as stderr:
         try:

@@ -79,6 +79,37 @@ def test_a_process_past_its_time_is_killed_with_its_children(tmp_path):
         assert not _alive(pid), "the whole process group is gone"
 
 
+@pytest.mark.skipif(tools._setpriv() is None, reason="setpriv (util-linux) not installed")
+def test_a_tool_does_not_outlive_a_worker_killed_mid_job(tmp_path):
+    """A worker killed with SIGKILL (no chance to clean up) takes its ffmpeg with it."""
+    import signal
+    import subprocess
+
+    pid_file = tmp_path / "tool.pid"
+    worker = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
+        [
+            sys.executable,
+            "-c",
+            "import sys; from memorybox.media import tools; "
+            f"tools.run(['/bin/sh', '-c', 'echo $$ > {pid_file}; exec sleep 60'], "
+            "timeout=60, timeout_message='slow')",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    deadline = time.monotonic() + 10
+    while not (pid_file.exists() and pid_file.read_text().strip()):
+        assert time.monotonic() < deadline, "the tool started"
+        time.sleep(0.05)
+    tool = int(pid_file.read_text())
+    assert _alive(tool)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while _alive(tool) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(tool), "the tool ended with its worker"
+
+
 def test_a_process_is_held_to_its_memory_limit():
     grab = [sys.executable, "-c", "b = bytearray(600 * 1024 * 1024); print('got it')"]
     done = tools.run(grab, timeout=30, timeout_message="slow", memory_bytes=200 * 1024**2)
