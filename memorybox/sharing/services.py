@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, or_, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from memorybox import clock, memo
@@ -119,18 +119,22 @@ def _live(day: date) -> Any:
 def _item_consent_rows(item_ids: list[int], day: date) -> dict[int, list[Consent]]:
     """The live consents covering each item, directly or through an album it is in now."""
     found: dict[int, list[Consent]] = {i: [] for i in item_ids}
-    direct = select(Consent.item_id, Consent).where(Consent.item_id.in_(item_ids), _live(day))
+    # One query: each consent with the item it covers, directly or through an album (two
+    # branches, each read from its own index).
+    direct = select(Consent.item_id.label("item_id"), Consent.id.label("consent_id")).where(
+        Consent.item_id.in_(item_ids), _live(day)
+    )
     through_album = (
-        select(CollectionItem.item_id, Consent)
-        .join(CollectionItem, CollectionItem.collection_id == Consent.collection_id)
+        select(CollectionItem.item_id.label("item_id"), Consent.id.label("consent_id"))
+        .join(Consent, Consent.collection_id == CollectionItem.collection_id)
         .where(CollectionItem.item_id.in_(item_ids), _live(day))
     )
-    for query in (direct, through_album):
-        for item_id, consent in db.session.execute(query):
-            assert item_id is not None
-            covered = found[item_id]
-            if consent not in covered:
-                covered.append(consent)
+    covering = union_all(direct, through_album).subquery()
+    query = select(covering.c.item_id, Consent).join(Consent, Consent.id == covering.c.consent_id)
+    for item_id, consent in db.session.execute(query):
+        covered = found[item_id]
+        if consent not in covered:
+            covered.append(consent)
     return found
 
 

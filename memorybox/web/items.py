@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from memorybox.audit import service as audit
@@ -141,7 +141,7 @@ def not_approve(item_id: int) -> ResponseReturnValue:
 
 
 #: what serving a file needs with the item: its child (for policy) and its renditions
-_WITH_FILES = (joinedload(MemoryItem.child), selectinload(MemoryItem.renditions))
+_WITH_FILES = (joinedload(MemoryItem.child), joinedload(MemoryItem.renditions))
 
 
 def _ready(item_id: int) -> MemoryItem:
