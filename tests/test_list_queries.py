@@ -277,6 +277,10 @@ def _shared_with_worker(w: World, n: int) -> None:
 
 def single_view(app: Flask, w: World, n: int) -> Look:
     _shared_with_worker(w, n)
+    db.session.execute(
+        insert(Collection), [{"child_id": w.child.id, "name": f"Album {i}"} for i in range(n)]
+    )
+    db.session.commit()
     return Look(w.social_worker, f"/shared/{w.child.id}")
 
 

@@ -164,6 +164,20 @@ def _collection_consents(collection_id: int, day: date) -> list[Consent]:
     return list(db.session.scalars(query.order_by(Consent.created_at, Consent.id)))
 
 
+def prime_collection_consents(collection_ids: Iterable[int]) -> None:
+    """Read the live consents of each of these albums, one query for them all."""
+    day = clock.today()
+    wanted = [c for c in set(collection_ids) if not memo.known(_collection_consents, (c, day))]
+    if not wanted:
+        return
+    found: dict[int, list[Consent]] = {c: [] for c in wanted}
+    query = select(Consent).where(Consent.collection_id.in_(wanted), _live(day))
+    for consent in db.session.scalars(query.order_by(Consent.created_at, Consent.id)):
+        found[consent.collection_id or 0].append(consent)
+    for collection_id, consents in found.items():
+        memo.prime(_collection_consents, (collection_id, day), consents)
+
+
 def active_consents_for_collection(collection: Collection) -> list[Consent]:
     return list(_collection_consents(collection.id, clock.today()))
 

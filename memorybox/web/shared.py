@@ -33,9 +33,9 @@ def child(child_id: int) -> ResponseReturnValue:
     page = lists.page(lambda after: memories.items_page(kid, viewable, after))
     needs = attention.for_child(viewer, kid)
     items = Page([(item, needs.since.get(item.id)) for item in page.rows], page.more)
-    albums = [
-        a for a in sharing.collections_of(kid) if policy.can(viewer, Action.COLLECTION_VIEW, a)
-    ]
+    every_album = sharing.collections_of(kid)
+    sharing.prime_collection_consents(a.id for a in every_album)
+    albums = [a for a in every_album if policy.can(viewer, Action.COLLECTION_VIEW, a)]
     sent = lists.page(lambda after: memories.added_by_page(viewer, kid, after), "sent")
     added = Page(policy.viewable(viewer, sent.rows), sent.more)
     sections = story.sections_of(kid)
