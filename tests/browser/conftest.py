@@ -222,8 +222,20 @@ def heading(page: Page, text: str) -> Locator:
 
 
 def nav(page: Page, name: str | re.Pattern[str]) -> Locator:
+    """A link in the main menu. A young person's menu keeps most links under "More": it is
+    opened first, as a person would."""
     main = page.get_by_role("navigation", name="Main")
-    return main.get_by_role("link", name=name, exact=isinstance(name, str))
+    link = main.get_by_role("link", name=name, exact=isinstance(name, str))
+    more = main.locator("details.child-nav__more")
+    if (
+        more.count()
+        and more.get_by_role(
+            "link", name=name, exact=isinstance(name, str), include_hidden=True
+        ).count()
+        and not more.evaluate("menu => menu.open")
+    ):
+        more.locator("summary").click()
+    return link
 
 
 def notice(page: Page) -> Locator:
