@@ -14,6 +14,7 @@ from memorybox.memories.models import (
     Rendition,
 )
 from memorybox.notifications.models import HelpRequest, Notification, TalkRequest
+from memorybox.search.models import ItemTag, SearchDocument, Tag
 from memorybox.sharing.models import Audience, Basis, Collection, CollectionItem, Consent, Visit
 from memorybox.story.models import (
     ReadReceipt,
@@ -36,6 +37,9 @@ __all__ = [
     "Comment",
     "Consent",
     "HelpRequest",
+    "ItemTag",
+    "SearchDocument",
+    "Tag",
     "Notification",
     "TalkRequest",
     "Visit",

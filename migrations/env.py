@@ -8,6 +8,7 @@ from alembic import context
 
 from memorybox.db import make_engine
 from memorybox.models import Base
+from memorybox.search.backends import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -35,6 +36,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=url.startswith("sqlite"),
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()
