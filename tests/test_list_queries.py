@@ -233,6 +233,12 @@ def gallery(app: Flask, w: World, n: int) -> Look:
     return Look(w.young_person, f"/children/{w.child.id}/box")
 
 
+def child_home(app: Flask, w: World, n: int) -> Look:
+    bulk_items(w.child, w.young_person, n)
+    bulk_items(w.child, w.carer, n, status=ItemStatus.SUGGESTED)
+    return Look(w.young_person, "/")
+
+
 def timeline(app: Flask, w: World, n: int) -> Look:
     bulk_items(w.child, w.young_person, n)
     return Look(w.young_person, f"/children/{w.child.id}/timeline")
@@ -459,6 +465,7 @@ def albums(app: Flask, w: World, n: int) -> Look:
 
 SCENES: dict[str, Scene] = {
     "gallery": gallery,
+    "a young person's home page": child_home,
     "timeline": timeline,
     "suggested": suggested,
     "bin": bin_page,

@@ -281,6 +281,23 @@ def box_page(child: Child, cursor: str | None) -> Page[MemoryItem]:
     return keyset(_in_box(child), NEWEST_MEMORY_FIRST, cursor, values_of=by_memory_date)
 
 
+def newest_added(child: Child, count: int) -> list[MemoryItem]:
+    """The memories most recently put in the box."""
+    query = _in_box(child).order_by(MemoryItem.created_at.desc(), MemoryItem.id.desc())
+    return list(db.session.scalars(query.limit(count)))
+
+
+def on_this_day(child: Child, day: date, count: int) -> list[MemoryItem]:
+    """Memories from this day of the year in earlier years, newest year first."""
+    query = _in_box(child).where(
+        func.extract("month", MemoryItem.sort_date) == day.month,
+        func.extract("day", MemoryItem.sort_date) == day.day,
+        MemoryItem.sort_date < date(day.year, 1, 1),
+    )
+    query = query.order_by(MemoryItem.sort_date.desc(), MemoryItem.id.desc()).limit(count)
+    return list(db.session.scalars(query))
+
+
 def _year(column: Any) -> Any:
     return func.extract("year", column)
 
@@ -474,13 +491,16 @@ def delete_for_ever(item: MemoryItem, storage: Storage) -> None:
     (logged with its key, for clean-up), never a row without its file."""
     keys = [item.storage_key, *(r.storage_key for r in item.renditions)]
     from memorybox.notifications.models import TalkRequest
+    from memorybox.search.models import ItemTag
     from memorybox.sharing.models import CollectionItem, Consent
     from memorybox.story.models import Transcript, version_items
 
-    # Gone for ever means gone: its album places, its shares, its comments, its place in
-    # story versions and any words heard in it go with it. (The audit trail keeps the item's
-    # id, so "who looked" still reads "something you deleted".)
+    # Gone for ever means gone: its album places, its shares, its comments, its tags, its
+    # place in story versions and any words heard in it go with it (and its words leave the
+    # search index as the item goes). (The audit trail keeps the item's id, so "who looked"
+    # still reads "something you deleted".)
     db.session.execute(delete(Transcript).where(Transcript.item_id == item.id))
+    db.session.execute(delete(ItemTag).where(ItemTag.item_id == item.id))
     db.session.execute(delete(version_items).where(version_items.c.item_id == item.id))
     db.session.execute(delete(CollectionItem).where(CollectionItem.item_id == item.id))
     db.session.execute(delete(Consent).where(Consent.item_id == item.id))

@@ -44,6 +44,7 @@ LAUNCH_ARGS = [
 ]
 SKIP_REASON = "Chromium not installed (apt-get install chromium)"
 TIMEOUT_MS = 10_000
+expect.set_options(timeout=TIMEOUT_MS)  # a busy machine (CI on two cores) can be slow
 
 
 @pytest.fixture(scope="session")

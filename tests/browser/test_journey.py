@@ -78,6 +78,11 @@ def test_young_person_adds_a_photo_and_finds_it_in_their_box(
     expect(heading(page, "Sign in")).to_be_visible()
     assert_accessible(page, "the login page")
     sign_in(page, cast.young_person)
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(heading(page, f"Hello, {cast.child_name}")).to_be_visible()
+    expect(page.get_by_text("Nothing new right now.")).to_be_visible()
+    assert_accessible(page, "the young person's home page")
+    nav(page, "My box").click()
     expect(page).to_have_url(re.compile(rf"{box}/box$"))
     expect(heading(page, "My box")).to_be_visible()
     expect(page.get_by_text("Your box is empty for now")).to_be_visible()
@@ -206,8 +211,10 @@ def test_carer_sends_a_photo_and_the_young_person_keeps_it(
     sign_out(page)
 
     sign_in(page, cast.young_person)
-    expect(heading(page, "My box")).to_be_visible()
-    expect(page.get_by_role("link", name="1 new thing for you to look at")).to_be_visible()
+    expect(heading(page, f"Hello, {cast.child_name}")).to_be_visible()
+    waiting = page.get_by_role("region", name="Waiting for you")
+    expect(waiting.get_by_role("link", name="1 new thing for you to look at")).to_be_visible()
+    assert_accessible(page, "the home page with something waiting")
     nav(page, "Suggested").click()
     expect(heading(page, "Suggested for you")).to_be_visible()
     suggestion = page.get_by_role("listitem").filter(has_text=title)
@@ -351,7 +358,7 @@ def test_login_works_from_the_keyboard(page: Page, cast: Cast, problems: Problem
         "button:Sign in",
     ]
     page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(rf"/children/{cast.child_id}/box$"))
-    expect(heading(page, "My box")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/$"))
+    expect(heading(page, f"Hello, {cast.child_name}")).to_be_visible()
 
     problems.assert_none()

@@ -91,7 +91,7 @@ def test_young_person_shares_and_their_social_worker_is_told_and_looks(
 
     # 1. Private to start with.
     sign_in(page, cast.young_person)
-    expect(heading(page, "My box")).to_be_visible()
+    expect(heading(page, f"Hello, {child}")).to_be_visible()
     open_from_box(page, TITLE)
     expect(who_can_see(page)).to_have_text(["You"])
     assert_accessible(page, "the item page with its who-can-see panel")
