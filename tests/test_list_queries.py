@@ -19,7 +19,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
-from sqlalchemy import delete, event, insert, select, true
+from sqlalchemy import delete, event, insert, select, true, update
 
 from memorybox import clock
 from memorybox.accounts.models import Role, User
@@ -28,6 +28,8 @@ from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
 from memorybox.memories.models import ItemKind, ItemStatus, MemoryItem, Processing, Rendition
 from memorybox.notifications.models import HelpRequest, Notification
+from memorybox.search import index as search_index
+from memorybox.search.models import ItemTag, SearchDocument, Tag
 from memorybox.sharing.models import Audience, Basis, Collection, CollectionItem, Consent
 from memorybox.storage import new_key
 from memorybox.story.models import SectionVersion, StorySection, version_items
@@ -234,7 +236,17 @@ def gallery(app: Flask, w: World, n: int) -> Look:
 
 
 def child_home(app: Flask, w: World, n: int) -> Look:
-    bulk_items(w.child, w.young_person, n)
+    ids = bulk_items(w.child, w.young_person, n)
+    # One of them from this day last year, so "on this day" has something at every size.
+    today = clock.today()
+    leap_day = (today.month, today.day) == (2, 29)
+    last_year = today - timedelta(days=366) if leap_day else today.replace(year=today.year - 1)
+    db.session.execute(
+        update(MemoryItem)
+        .where(MemoryItem.id == ids[0])
+        .values(memory_date=last_year, sort_date=last_year)
+    )
+    db.session.commit()
     bulk_items(w.child, w.carer, n, status=ItemStatus.SUGGESTED)
     return Look(w.young_person, "/")
 
@@ -463,6 +475,34 @@ def albums(app: Flask, w: World, n: int) -> Look:
     return Look(w.young_person, f"/children/{w.child.id}/albums")
 
 
+def _indexed() -> None:
+    """Bulk rows bypass the session: index them as ``flask reindex-search --missing`` does."""
+    search_index.fill_missing(db.session.connection())
+    db.session.commit()
+
+
+def search_own(app: Flask, w: World, n: int) -> Look:
+    ids = bulk_items(w.child, w.young_person, n)
+    tag = Tag(child_id=w.child.id, name="Nan", name_key="nan")
+    db.session.add(tag)
+    db.session.flush()
+    db.session.execute(insert(ItemTag), [{"item_id": i, "tag_id": tag.id} for i in ids])
+    _indexed()
+    return Look(w.young_person, f"/children/{w.child.id}/search?q=memory+nan&tag={tag.id}")
+
+
+def search_story(app: Flask, w: World, n: int) -> Look:
+    bulk_sections(w.child, n)
+    _indexed()
+    return Look(w.young_person, f"/children/{w.child.id}/search?q=wrote")
+
+
+def search_shared(app: Flask, w: World, n: int) -> Look:
+    _shared_with_worker(w, n)
+    _indexed()
+    return Look(w.social_worker, f"/shared/{w.child.id}/search?q=memory")
+
+
 SCENES: dict[str, Scene] = {
     "gallery": gallery,
     "a young person's home page": child_home,
@@ -487,6 +527,9 @@ SCENES: dict[str, Scene] = {
     "manager's caseloads": manage_caseloads,
     "versions of a story part": story_versions,
     "albums": albums,
+    "search (the child's own box)": search_own,
+    "search (the child's own story)": search_story,
+    "search (what is shared with the social worker)": search_shared,
 }
 
 
@@ -523,6 +566,9 @@ def _clear(world: World) -> None:
         Consent,
         CollectionItem,
         Collection,
+        SearchDocument,
+        ItemTag,
+        Tag,
         SectionVersion,
         StorySection,
         Rendition,
