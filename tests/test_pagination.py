@@ -30,7 +30,7 @@ def _titles(html: str, list_id: str) -> list[str]:
     start = html.index(f'id="{list_id}"')
     tag = html[html.rindex("<", 0, start) + 1 : start].split()[0]
     block = html[start : html.index(f"</{tag}>", start)]
-    cards = re.findall(r'<span class="card__title">([^<]*)</span>', block)
+    cards = re.findall(r'<span class="(?:card|timeline)__title">([^<]*)</span>', block)
     if cards:
         return cards
     if tag in {"ul", "ol"} and "<a " not in block:

@@ -319,13 +319,8 @@ def timeline_years(child: Child) -> list[tuple[int, int]]:
 
 
 def timeline_page(child: Child, cursor: str | None, from_year: int | None) -> Page[MemoryItem]:
-    """One page of the box in date order, oldest first, from a year if asked (no pictures:
-    renditions are not read)."""
-    query = select(MemoryItem).where(
-        MemoryItem.child_id == child.id,
-        MemoryItem.status == ItemStatus.KEPT,
-        MemoryItem.deleted_at.is_(None),
-    )
+    """One page of the box in date order, oldest first, from a year if asked."""
+    query = _in_box(child)
     if from_year is not None:
         query = query.where(MemoryItem.sort_date >= date(from_year, 1, 1))
     return keyset(query, OLDEST_MEMORY_FIRST, cursor, values_of=by_memory_date)
