@@ -188,6 +188,22 @@ def init_app(app: Flask) -> None:
             deleted, kept = orphans.remove(storage, found)
             click.echo(f"Deleted {deleted}; kept {kept}.")
 
+    @app.cli.command("reindex-search")
+    @click.option("--child", "child_id", type=int, default=None, help="One child's things only")
+    @click.option(
+        "--missing", is_flag=True, help="Only what has no entry yet (after a bulk import)."
+    )
+    def reindex_search(child_id: int | None, missing: bool) -> None:
+        """Write the search index again from the boxes and stories (it is kept in step as
+        things change; this is for repairs, and after rows were added in bulk)."""
+        from memorybox.search import index
+
+        connection = db.session.connection()
+        found = index.fill_missing if missing else lambda c: index.rebuild(c, child_id)
+        count = found(connection)
+        db.session.commit()
+        click.echo(f"Indexed {count:,} item(s) and story part(s).")
+
     @app.cli.command("purge-bin")
     def purge_bin() -> None:
         """Delete for ever what has been in a bin for more than 30 days."""

@@ -39,7 +39,7 @@ from memorybox.memories.models import BIN_DAYS, ItemStatus, MemoryItem, UploadSe
 from memorybox.notifications.models import HelpRequest, Notification, TalkRequest
 from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience, Collection, CollectionItem, Consent
-from memorybox.story.models import StoryPrompt, StorySection
+from memorybox.story.models import SectionVersion, StoryPrompt, StorySection
 
 
 class Action(enum.StrEnum):
@@ -50,6 +50,7 @@ class Action(enum.StrEnum):
     # One item (target: MemoryItem)
     ITEM_VIEW = "item:view"  # its page and its file, inline or downloaded
     ITEM_EDIT = "item:edit"  # title, caption, memory date
+    ITEM_TAG = "item:tag"  # see, add and take off the child's own tags
     ITEM_DECIDE = "item:decide"  # keep or decline a suggestion
     ITEM_DELETE = "item:delete"  # move to the bin
     ITEM_RESTORE = "item:restore"  # take back out of the bin
@@ -580,6 +581,7 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.CHILD_SEE, Child): _child_see,
     (Action.ITEM_VIEW, MemoryItem): _item_view,
     (Action.ITEM_EDIT, MemoryItem): _owner_only(_editable),
+    (Action.ITEM_TAG, MemoryItem): _owner_only(_editable),
     (Action.ITEM_DECIDE, MemoryItem): _item_decide,
     (Action.ITEM_DELETE, MemoryItem): _owner_only(_editable),
     (Action.ITEM_RESTORE, MemoryItem): _owner_only(_restorable),
@@ -719,6 +721,26 @@ def viewable_items(actor: Any) -> ColumnElement[bool]:
     allowed.append(and_(MemoryItem.status == ItemStatus.KEPT, or_(*kept)))
     others = and_(MemoryItem.deleted_at.is_(None), or_(*allowed))
     return or_(own, others)
+
+
+def readable_sections(actor: Any) -> ColumnElement[bool]:
+    """SQL twin of ``can(actor, SECTION_READ, section)`` over ``StorySection``: the child's
+    own story; anyone else a section with saved words that a live consent reaching them
+    covers."""
+    if actor is None or not isinstance(actor, User) or not actor.is_active:
+        return false()
+    own = StorySection.child_id.in_(select(Child.id).where(Child.user_id == actor.id))
+    day = clock.today()
+    shared = union(
+        *(
+            select(Consent.story_section_id).where(
+                reach, Consent.story_section_id.is_not(None), _live_consent(day)
+            )
+            for reach in _reaches(actor)
+        )
+    )
+    saved = exists().where(SectionVersion.section_id == StorySection.id)
+    return or_(own, and_(StorySection.id.in_(shared), saved))
 
 
 def shared_since(viewer_ids: Iterable[int], child_ids: Iterable[int]) -> Select[Any]:

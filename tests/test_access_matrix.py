@@ -779,6 +779,18 @@ MATRIX.update(
         "manage.hide_story_prompt": {"target": "prompt", "POST": PROMPT_MANAGERS},
     }
 )
+# Finding things: the child in their own box and story; anyone who may see what the child
+# shares with them, in that (what they find is asked of policy, item by item and section by
+# section: tests/test_search_scopes.py). Tags are the child's own: only they add or take off
+# one, on what is in their box.
+MATRIX.update(
+    {
+        "search.box": {"target": "child", "GET": BOX_OWNERS},
+        "search.shared": {"target": "child", "GET": MATRIX["shared.child"]["GET"]},
+        "tags.add": {"target": "item", "POST": {"young_person": IN_BOX}},
+        "tags.remove": {"target": "item", "POST": {"young_person": IN_BOX}},
+    }
+)
 # Fetching an item: the child sees all of theirs (but what moderation holds back); a carer
 # what they added, placement active, not in the bin; anyone in the audience of a live
 # consent what it covers, while it is not in the bin.
@@ -1699,6 +1711,8 @@ POST_DATA: dict[str, Callable[[Scene, User | None, str], dict[str, Any] | Raw]] 
     "notifications.settings": lambda scene, actor, target: {"email_messages": "y"},
     "manage.add_placement": _relationship("placement", Role.CARER),
     "manage.add_allocation": _relationship("allocation", Role.SOCIAL_WORKER),
+    "tags.add": lambda scene, actor, target: {"name": "Nan"},
+    "tags.remove": lambda scene, actor, target: {"tag": "1"},
     "story.add_section": lambda scene, actor, target: {"title": "Football"},
     "story.edit": lambda scene, actor, target: {"body": "What I wrote today."},
     "story.draft": lambda scene, actor, target: {"body": "What I am writing now."},

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -39,3 +39,37 @@ def terms(query: str) -> tuple[str, ...]:
         if word not in found:
             found.append(word)
     return tuple(found[:MAX_TERMS])
+
+
+def found(word: str, wanted: Sequence[str]) -> bool:
+    """Is ``word`` (as typed in the text) one a search for ``wanted`` finds?"""
+    return any(w.startswith(t) for w in words_of(word) for t in wanted)
+
+
+def highlight(text: str, wanted: Sequence[str], width: int = 180) -> list[tuple[str, bool]]:
+    """A short piece of ``text`` from around the first word a search found, in pieces of
+    (text, found) for showing the found words marked. The start of the text when no word
+    in it was found (the title was)."""
+    marks = [m.span() for m in _WORD.finditer(text) if found(m.group(), wanted)]
+    start = max(0, marks[0][0] - width // 3) if marks else 0
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < marks[0][0] else marks[0][0]
+    end = min(len(text), start + width)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start else end
+    pieces: list[tuple[str, bool]] = [("…", False)] if start else []
+    at = start
+    for begin, finish in marks:
+        if finish <= start or begin >= end:
+            continue
+        if begin > at:
+            pieces.append((text[at:begin], False))
+        pieces.append((text[begin:finish], True))
+        at = finish
+    if at < end:
+        pieces.append((text[at:end], False))
+    if end < len(text):
+        pieces.append(("…", False))
+    return pieces

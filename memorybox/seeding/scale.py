@@ -28,6 +28,7 @@ from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
 from memorybox.memories.models import ItemKind, ItemStatus, MemoryItem, Rendition
 from memorybox.notifications.models import HelpRequest, Notification, TalkRequest
+from memorybox.search import index as search_index
 from memorybox.seeding import media
 from memorybox.seeding.bulk import BulkWriter, ObjectWriter, Row
 from memorybox.sharing.models import Audience, Basis, Collection, CollectionItem, Consent
@@ -769,6 +770,9 @@ def seed_scale(
         seeder.requests(kids, names)
         seeder.shared_notes(kids)
         seeder.audit(kids)
+        say("Indexing for search what has no entry yet...")
+        seeder.report.added["search entries"] += search_index.fill_missing(connection)
+        seeder._commit()
         if seeder.bulk.postgres:
             say("Updating the planner's statistics (ANALYZE)...")
             connection.exec_driver_sql("ANALYZE")

@@ -154,6 +154,9 @@ def use(transcript: Transcript, words: str, by: User) -> SectionVersion | None:
     items = list(latest.items) if latest is not None else []
     version = story.save_version(section, body, items, by, source="voice")
     if version is not None:
+        # Keep the words as the child checked them: these, not the draft heard, are what a
+        # search finds the voice note by.
+        transcript.text = words
         transcript.used_in_version_id = version.id
         db.session.commit()
     return version

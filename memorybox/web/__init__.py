@@ -28,9 +28,11 @@ BLUEPRINTS = (
     "items",
     "manage",
     "notifications",
+    "search",
     "shared",
     "sharing",
     "story",
+    "tags",
     "uploads",
 )
 

@@ -47,8 +47,12 @@ def year(name: str = "from") -> int | None:
 
 
 def more_url(**changes: Any) -> str:
-    """This page's address with some of its query changed (``None`` removes one)."""
-    args: dict[str, Any] = dict(request.args.items())
+    """This page's address with some of its query changed (``None`` removes one). A name
+    given more than once (a search's tags) keeps every value."""
+    args: dict[str, Any] = {
+        key: values[0] if len(values) == 1 else values
+        for key, values in request.args.to_dict(flat=False).items()
+    }
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
