@@ -610,3 +610,17 @@ def test_the_managers_overview_flags_help_nobody_has_seen(app, world):
     )
     client_for(app, world.social_worker).post(f"/help/{request.id}/seen")
     assert b"not been seen yet" not in manager.get("/manage").data
+
+
+def test_a_young_person_chooses_the_colours_of_their_pages(app, world):
+    child = client_for(app, world.young_person)
+    assert 'class="has-child-nav theme-purple"' in child.get("/").data.decode()
+    settings = child.get("/notifications/settings").data.decode()
+    assert "Colours for your pages" in settings
+    assert child.post("/notifications/settings", data={"theme": "teal"}).status_code == 302
+    assert 'class="has-child-nav theme-teal"' in child.get("/").data.decode()
+    refused = child.post("/notifications/settings", data={"theme": "<script>"})
+    assert refused.status_code == 400 and b"Not a valid choice" in refused.data
+    assert 'theme-teal"' in child.get("/").data.decode(), "nothing changed"
+    adult = client_for(app, world.social_worker).get("/notifications/settings").data
+    assert b"Colours for your pages" not in adult

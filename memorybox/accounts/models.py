@@ -48,6 +48,17 @@ class Authority(Base):
     help_escalation_hours: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
 
 
+#: colour themes a person can choose: name -> words for it (each has white text on its
+#: colour at a contrast of at least 4.5:1, see static/css/site.css)
+THEMES: dict[str, str] = {
+    "purple": "Purple",
+    "blue": "Blue",
+    "green": "Green",
+    "teal": "Sea green",
+    "brown": "Brown",
+}
+
+
 class User(Base):
     """A login. Flask-Login's id carries ``session_version`` so bumping it ends other sessions."""
 
@@ -70,6 +81,8 @@ class User(Base):
     tell_me_reads: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # A social worker's team manager: told when help they were sent is not acknowledged.
     team_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # The colours of their own pages (see THEMES).
+    theme: Mapped[str] = mapped_column(String(20), default="purple", server_default="purple")
 
     authority: Mapped[Authority] = relationship()
 

@@ -9,9 +9,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from wtforms import BooleanField
+from wtforms import BooleanField, RadioField, SelectChoice
+from wtforms.validators import Optional
 
-from memorybox.accounts.models import Role, User
+from memorybox.accounts.models import THEMES, Role, User
 from memorybox.db import db
 from memorybox.memories.models import MemoryItem
 from memorybox.notifications import service as notifications
@@ -93,6 +94,11 @@ def read() -> ResponseReturnValue:
 class MessageSettingsForm(FlaskForm):
     email_messages = BooleanField("Send me an email when I have a new message")
     tell_me_reads = BooleanField("Tell me when someone reads part of my story for the first time")
+    theme = RadioField(
+        "Colours for your pages",
+        choices=[SelectChoice(name, words) for name, words in THEMES.items()],
+        validators=[Optional()],
+    )
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -104,14 +110,21 @@ def settings() -> ResponseReturnValue:
     # An unticked box sends nothing: read the form as sent, even when nothing is ticked.
     form = MessageSettingsForm(
         formdata=request.form if request.method == "POST" else None,
-        data={"email_messages": user.wants_email, "tell_me_reads": user.tell_me_reads},
+        data={
+            "email_messages": user.wants_email,
+            "tell_me_reads": user.tell_me_reads,
+            "theme": user.theme if user.theme in THEMES else "purple",
+        },
     )
     if not young:
         del form.tell_me_reads
+        del form.theme
     if form.validate_on_submit():
         user.email_messages = bool(form.email_messages.data)
         if young:
             user.tell_me_reads = bool(form.tell_me_reads.data)
+            if form.theme.data in THEMES:  # not sent: the colours stay as they are
+                user.theme = str(form.theme.data)
         db.session.commit()
         flash("Saved. You can change these at any time.")
         return redirect(url_for("notifications.settings"))
