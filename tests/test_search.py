@@ -285,6 +285,8 @@ def test_no_words_to_look_for_finds_nothing_and_says_so_gently(
 ) -> None:
     _item(app, world, "Beach day")
     assert found(child_client, mine(world), q="!!!") == ([], [])
+    html = child_client.get(mine(world), query_string={"q": "!!!"}).get_data(as_text=True)
+    assert "We couldn't find anything for “!!!”" in html
     html = child_client.get(mine(world)).get_data(as_text=True)
     assert "What we found" not in html
     html = child_client.get(mine(world), query_string={"q": "zebra"}).get_data(as_text=True)
@@ -452,3 +454,16 @@ def test_every_write_through_the_session_keeps_one_document_per_thing(
         [(it.id, None, "three"), (None, section.id, "about me b")], key=str
     )
     assert clock.now()
+
+
+def test_a_tag_belongs_to_the_items_child_whatever_the_form_says(
+    app: Flask, world: World, child_client: FlaskClient
+) -> None:
+    it = _item(app, world, "Beach day")
+    child_client.post(
+        f"/items/{it.id}/tags",
+        data={"name": "Nan", "child_id": world.other_child.id, "item_id": 999},
+    )
+    made = db.session.scalars(select(Tag)).all()
+    assert [(t.child_id, t.name) for t in made] == [(world.child.id, "Nan")]
+    assert [t.id for t in tags.tags_on(it)] == [made[0].id]

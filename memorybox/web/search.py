@@ -133,7 +133,7 @@ def _search(child: Child, *, own: bool) -> ResponseReturnValue:
         child=child,
         own=own,
         asked=asked,
-        searched=search.asks and not asked.errors,
+        searched=(search.asks or bool(asked.text.strip())) and not asked.errors,
         kinds=KINDS,
         years=years,
         albums=albums,
