@@ -143,7 +143,7 @@ def test_the_child_tags_a_memory_and_finds_it_by_words_tag_and_year(
     # Everything from 2023, newest first.
     page.get_by_role("checkbox", name="Nan").focus()
     page.keyboard.press("Space")
-    page.get_by_label("Year").select_option("2023")
+    page.get_by_label("From the year").select_option("2023")
     submit_with_keyboard(page)
     expect(page).to_have_url(re.compile(r"year=2023"))
     expect(found(page)).to_have_count(2)
@@ -153,7 +153,7 @@ def test_the_child_tags_a_memory_and_finds_it_by_words_tag_and_year(
 
     # A word nothing has: said gently.
     page.get_by_label("Words to look for").fill("dinosaur")
-    page.get_by_label("Year").select_option("")
+    page.get_by_label("From the year").select_option("")
     submit_with_keyboard(page)
     expect(page.get_by_text("We couldn't find anything for “dinosaur”")).to_be_visible()
     assert_accessible(page, "a search that finds nothing")
@@ -168,11 +168,11 @@ def test_a_search_that_goes_wrong_says_what_to_change_and_keeps_the_words(
     assert response is not None and response.status == 400
     expect(page.get_by_role("alert")).to_contain_text("Please choose what to show")
     expect(page.get_by_label("Words to look for")).to_have_value("cake")
-    expect(page.get_by_label("Show")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Show me")).to_have_attribute("aria-invalid", "true")
     assert_accessible(page, "a search that went wrong")
     on_small_phone(page, "a search that went wrong")
     page.get_by_role("alert").get_by_role("link").click()
-    expect(page.get_by_label("Show")).to_be_focused()
+    expect(page.get_by_label("Show me")).to_be_focused()
     submit_with_keyboard(page)
     expect(found(page)).to_have_count(1)
     problems.assert_none()
