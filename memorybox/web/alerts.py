@@ -194,7 +194,7 @@ def commented(item: MemoryItem, author: User) -> None:
         message = f"{child.display_name} wrote a comment on something you sent."
     else:
         people = [child.user]
-        message = f"{author.display_name} wrote a comment on one of your memories."
+        message = f"{author.display_name} wrote to you about something in your box."
     tell(
         [p for p in people if p is not None and p.id != author.id],
         kind="comment",

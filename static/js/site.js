@@ -384,6 +384,54 @@
     });
   }
 
+  /* "Read this to me": the browser's own speech (works offline), for a page or one part of a
+     story. Pressing again, or Escape, stops it. Without speech in the browser the button
+     stays hidden. What is read is the words on screen, not the buttons themselves. */
+  function readAloud() {
+    var buttons = document.querySelectorAll("[data-read-aloud]");
+    if (!buttons.length || !window.speechSynthesis || !window.SpeechSynthesisUtterance) return;
+    var speaking = null;
+    function label(button, text) {
+      var place = button.querySelector("[data-read-aloud-label]");
+      if (place) place.textContent = text;
+    }
+    function reset() {
+      if (!speaking) return;
+      speaking.setAttribute("aria-pressed", "false");
+      label(speaking, "Read this to me");
+      speaking = null;
+    }
+    function wordsOf(target) {
+      var copy = target.cloneNode(true);
+      copy.querySelectorAll("button, form, script, style, [hidden], [aria-hidden=true], .read-aloud")
+        .forEach(function (node) { node.remove(); });
+      return (copy.innerText || copy.textContent || "").replace(/\s+/g, " ").trim();
+    }
+    buttons.forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        var again = speaking === button;
+        window.speechSynthesis.cancel();
+        reset();
+        if (again) return;
+        var target = document.querySelector(button.getAttribute("data-read-aloud"));
+        if (!target) return;
+        var words = new window.SpeechSynthesisUtterance(wordsOf(target));
+        words.lang = document.documentElement.lang || "en-GB";
+        words.rate = 0.9;
+        words.onend = words.onerror = function () { if (speaking === button) reset(); };
+        speaking = button;
+        button.setAttribute("aria-pressed", "true");
+        label(button, "Stop reading");
+        window.speechSynthesis.speak(words);
+      });
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && speaking) { window.speechSynthesis.cancel(); reset(); }
+    });
+    window.addEventListener("pagehide", function () { window.speechSynthesis.cancel(); });
+  }
+
   ready(function () {
     watchExports();
     autosaveStory();
@@ -391,6 +439,7 @@
     fillInviteCode();
     confirmForms();
     showMore();
+    readAloud();
     selectOnFocus();
     uploadWithProgress();
     recorder();

@@ -203,7 +203,7 @@ def test_a_message_about_something_no_longer_shared_opens_to_nothing_of_it(
 
     # Message settings: emails say only that there is a message.
     nav(page, "Messages").click()
-    page.get_by_role("link", name="Message settings").click()
+    page.get_by_role("main").get_by_role("link", name="Settings").click()
     expect(heading(page, "Settings")).to_be_visible()
     reads = page.get_by_label("Tell me when someone reads part of my story for the first time")
     expect(reads).to_be_checked()
