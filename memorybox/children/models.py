@@ -26,9 +26,14 @@ class Child(Base):
     decides_sharing_recorded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id"), default=None
     )
+    # Someone the young person trusts to open hard memories with, and how to reach them (in
+    # the young person's own words). Seen only by the young person.
+    trusted_person_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    trusted_how: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     authority: Mapped[Authority] = relationship()
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    trusted_person: Mapped[User | None] = relationship(foreign_keys=[trusted_person_id])
 
     def age_on(self, day: date) -> int | None:
         if self.date_of_birth is None:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -128,6 +129,16 @@ class MemoryItem(Base):
     height: Mapped[int | None] = mapped_column(default=None)
     duration_seconds: Mapped[float | None] = mapped_column(default=None)
     page_count: Mapped[int | None] = mapped_column(default=None)
+    # Gentle with hard memories. A content note ("this photo shows your birth mum") is shown
+    # to the child before the item, by whoever added it; ``note_opened_at`` is when the child
+    # first chose to open it. The child's own choices: blurred everywhere until they are
+    # ready, or opened only with someone they trust. No adult sees these choices, and only
+    # its writer (and the child) sees a note.
+    content_note: Mapped[str] = mapped_column(Text(), default="", server_default="")
+    content_note_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    note_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    hide_until_ready: Mapped[bool] = mapped_column(default=False, server_default=false())
+    with_someone: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     child: Mapped[Child] = relationship()
     added_by: Mapped[User] = relationship(foreign_keys=[added_by_id])
@@ -145,6 +156,12 @@ class MemoryItem(Base):
     @property
     def in_bin(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def waits_for_the_child(self) -> bool:
+        """Its picture is not shown in lists until the child chooses: hidden until they are
+        ready, or a note they have not opened yet."""
+        return self.hide_until_ready or (bool(self.content_note) and self.note_opened_at is None)
 
 
 @event.listens_for(MemoryItem.memory_date, "set")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from memorybox import clock, memo
@@ -69,6 +69,10 @@ class StorySection(Base):
     prompt_id: Mapped[int | None] = mapped_column(ForeignKey("story_prompts.id"), default=None)
     own_title: Mapped[str] = mapped_column(String(TITLE_MAX), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    # The child's own choices (never shown to an adult): kept out of sight in their story
+    # until they are ready, or opened only with someone they trust.
+    hide_until_ready: Mapped[bool] = mapped_column(default=False, server_default=false())
+    with_someone: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     child: Mapped[Child] = relationship()
     prompt: Mapped[StoryPrompt | None] = relationship()
