@@ -467,3 +467,50 @@ def test_a_tag_belongs_to_the_items_child_whatever_the_form_says(
     made = db.session.scalars(select(Tag)).all()
     assert [(t.child_id, t.name) for t in made] == [(world.child.id, "Nan")]
     assert [t.id for t in tags.tags_on(it)] == [made[0].id]
+
+
+@pytest.mark.skipif(
+    not os.environ.get("MEMORYBOX_TEST_DATABASE_URL"), reason="two writers at once: PostgreSQL"
+)
+def test_two_changes_to_one_thing_at_the_same_moment_both_succeed(app: Flask, world: World) -> None:
+    """A new title and a new tag on one thing at the same moment: the second writer waits
+    for the first, then writes the document from both changes (neither fails, neither is
+    lost)."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    it = _item(app, world, "Beach day")
+    nan = Tag(child_id=world.child.id, name="Nan", name_key="nan")
+    db.session.add(nan)
+    db.session.commit()
+    first, second = Session(db.engine), Session(db.engine)
+    try:
+        mine_first = first.get(MemoryItem, it.id)
+        assert mine_first is not None
+        mine_first.title = "Seaside"
+        first.flush()  # its document written, the item held until it commits
+        errors: list[BaseException] = []
+
+        def other_writer() -> None:
+            try:
+                second.add(ItemTag(item_id=it.id, tag_id=nan.id))
+                second.commit()
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        writer = threading.Thread(target=other_writer)
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive(), "the second writer waits for the first"
+        first.commit()
+        writer.join(10)
+        assert not writer.is_alive() and not errors, errors
+    finally:
+        first.close()
+        second.close()
+    db.session.expire_all()
+    document = db.session.execute(
+        select(SearchDocument.words, SearchDocument.tags).where(SearchDocument.item_id == it.id)
+    ).one()
+    assert tuple(document) == ("seaside", "nan")

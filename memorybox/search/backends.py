@@ -33,6 +33,7 @@ from sqlalchemy import (
     select,
     table,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import TSQUERY
 
 from memorybox.search.models import SearchDocument
@@ -120,6 +121,18 @@ def for_dialect(name: str) -> Backend:
 
 def for_connection(connection: Connection) -> Backend:
     return for_dialect(connection.dialect.name)
+
+
+def upsert(connection: Connection, documents: Any, key: str, rows: list[dict[str, Any]]) -> Any:
+    """One statement writing ``rows`` over the documents with the same ``key`` (``item_id``
+    or ``section_id``, each unique), returning each one's id, words and tags."""
+    dialect_insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = dialect_insert(documents).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=[key],
+        set_={name: statement.excluded[name] for name in ("child_id", "words", "tags")},
+    )
+    return statement.returning(documents.c.id, documents.c.words, documents.c.tags)
 
 
 def include_object(

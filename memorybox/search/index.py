@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, delete, event, exists, func, insert, select
+from sqlalchemy import Connection, Table, and_, delete, event, exists, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import attributes as orm_attributes
 
@@ -68,10 +68,14 @@ def refresh(
 
 def _item_documents(connection: Connection, ids: list[int]) -> list[dict[str, Any]]:
     items = MemoryItem.__table__
+    # Locked (PostgreSQL) until this transaction ends, so two writers changing one thing's
+    # words at once (a new title here, a tag there) write its document one after the other,
+    # each from what is there by then: the second never writes words the first replaced.
     rows = connection.execute(
-        select(items.c.id, items.c.child_id, items.c.title, items.c.caption).where(
-            items.c.id.in_(ids)
-        )
+        select(items.c.id, items.c.child_id, items.c.title, items.c.caption)
+        .where(items.c.id.in_(ids))
+        .order_by(items.c.id)
+        .with_for_update()
     ).all()
     heard: dict[int, list[str]] = {}
     for item_id, words in connection.execute(
@@ -101,6 +105,12 @@ def _item_documents(connection: Connection, ids: list[int]) -> list[dict[str, An
 
 def _section_documents(connection: Connection, ids: list[int]) -> list[dict[str, Any]]:
     """A section's title and newest saved words (none while nothing is saved)."""
+    connection.execute(  # one writer at a time, as for items
+        select(StorySection.id)
+        .where(StorySection.id.in_(ids))
+        .order_by(StorySection.id)
+        .with_for_update()
+    )
     newest = (
         select(SectionVersion.section_id, func.max(SectionVersion.number).label("number"))
         .where(SectionVersion.section_id.in_(ids))
@@ -143,15 +153,20 @@ def _replace(
     keys: list[int],
     made: list[dict[str, Any]],
 ) -> None:
-    old = list(connection.scalars(select(_documents.c.id).where(key.in_(keys))))
+    """Write ``made`` (one document per key, or none for a key whose thing has gone or has
+    no words saved). Written over what is there (an upsert), so two requests changing the
+    same thing at once both succeed: the later one's words stay."""
+    kept = {row[key.name] for row in made}
+    old = list(
+        connection.scalars(
+            select(_documents.c.id).where(key.in_([k for k in keys if k not in kept]))
+        )
+    )
     if old:
         connection.execute(delete(_documents).where(_documents.c.id.in_(old)))
         backend.removed(connection, old)
     if made:
-        stored = connection.execute(
-            insert(_documents).returning(_documents.c.id, _documents.c.words, _documents.c.tags),
-            made,
-        )
+        stored = connection.execute(backends.upsert(connection, _documents, key.name, made))
         backend.stored(connection, [(row[0], row[1], row[2]) for row in stored])
 
 

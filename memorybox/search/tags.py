@@ -81,8 +81,14 @@ def add(item: MemoryItem, raw: str) -> Tag:
             db.session.rollback()
             raise TagError(f"This has {PER_ITEM} tags already. You could take one off first.")
         db.session.add(ItemTag(item_id=item.id, tag_id=tag.id))
-    db.session.commit()
-    return tag
+    tag_id = tag.id
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same tag put on at the same moment (a double tap)
+        db.session.rollback()
+    found = db.session.get(Tag, tag_id)
+    assert found is not None
+    return found
 
 
 def remove(item: MemoryItem, tag_id: int) -> str | None:
