@@ -198,11 +198,14 @@ def init_app(app: Flask) -> None:
         things change; this is for repairs, and after rows were added in bulk)."""
         from memorybox.search import index
 
-        connection = db.session.connection()
-        found = index.fill_missing if missing else lambda c: index.rebuild(c, child_id)
-        count = found(connection)
-        db.session.commit()
-        click.echo(f"Indexed {count:,} item(s) and story part(s).")
+        assert db.engine is not None
+        with db.engine.connect() as connection:  # committed a batch at a time
+            if missing:
+                count = index.fill_missing(connection, connection.commit)
+                click.echo(f"Indexed {count:,} item(s) and story part(s) that had no entry.")
+            else:
+                count = index.rebuild(connection, child_id, connection.commit)
+                click.echo(f"The index holds {count:,} item(s) and story part(s).")
 
     @app.cli.command("purge-bin")
     def purge_bin() -> None:

@@ -54,9 +54,6 @@ class Backend(Protocol):
     def removed(self, connection: Connection, ids: Sequence[int]) -> None:
         """These documents were just deleted."""
 
-    def cleared(self, connection: Connection) -> None:
-        """Every document was just deleted."""
-
     def matching(self, terms: Sequence[str], *, with_tags: bool) -> ColumnElement[bool]:
         """Documents holding every one of ``terms`` (in their words, or their words and tags)."""
 
@@ -66,9 +63,6 @@ class Postgres:
         return None
 
     def removed(self, connection: Connection, ids: Sequence[int]) -> None:
-        return None
-
-    def cleared(self, connection: Connection) -> None:
         return None
 
     def matching(self, terms: Sequence[str], *, with_tags: bool) -> ColumnElement[bool]:
@@ -95,9 +89,6 @@ class Sqlite:
     def removed(self, connection: Connection, ids: Sequence[int]) -> None:
         if ids:
             connection.execute(delete(_fts).where(_fts.c.rowid.in_(list(ids))))
-
-    def cleared(self, connection: Connection) -> None:
-        connection.execute(delete(_fts))
 
     def matching(self, terms: Sequence[str], *, with_tags: bool) -> ColumnElement[bool]:
         query = " ".join(f'"{term}"*' for term in terms)

@@ -2,8 +2,8 @@
 
 ``refresh`` writes again the documents of some items and story sections from their rows (an
 item or section that has gone, or a section with nothing saved, loses its document). The ORM
-session calls it after every flush that changes searchable words (``follow``), so every
-service that writes through the session keeps the index in step without knowing about it:
+session calls it after every flush that changes searchable words (``_after_flush``), so
+every service that writes through the session keeps the index in step without knowing it:
 
 * an item added, its title or caption changed, or deleted for ever;
 * the words of a voice note kept in a story (a transcript used), or dropped;
@@ -18,10 +18,10 @@ Bulk writes that bypass the session (the scale seed, ``insert()`` in tests) are 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, delete, event, exists, func, select
+from sqlalchemy import Connection, Table, and_, delete, event, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import attributes as orm_attributes
 
@@ -188,41 +188,66 @@ def _in_batches(connection: Connection, model: Any, condition: Any) -> Iterator[
         last = batch[-1]
 
 
-def fill_missing(connection: Connection) -> int:
-    """Index every item and saved section that has no document yet. Returns how many."""
+def _nothing() -> None:
+    return None
+
+
+def fill_missing(connection: Connection, each_batch: Callable[[], None] = _nothing) -> int:
+    """Index every item and saved section that has no document yet (rows added in bulk).
+    ``each_batch`` runs after every few thousand (a command commits there, so it never holds
+    many rows at once). Returns how many were indexed."""
     done = 0
     no_document = ~exists().where(_documents.c.item_id == MemoryItem.id)
     for batch in _in_batches(connection, MemoryItem, no_document):
         refresh(connection, items=batch)
+        each_batch()
         done += len(batch)
     saved = exists().where(SectionVersion.section_id == StorySection.id)
     unindexed = ~exists().where(_documents.c.section_id == StorySection.id)
     for batch in _in_batches(connection, StorySection, and_(saved, unindexed)):
         refresh(connection, sections=batch)
+        each_batch()
         done += len(batch)
     return done
 
 
-def rebuild(connection: Connection, child_id: int | None = None) -> int:
-    """Write the whole index again (or one child's part of it). Returns how many documents."""
-    backend = backends.for_connection(connection)
-    if child_id is None:
-        connection.execute(delete(_documents))
-        backend.cleared(connection)
-    else:
-        old = _ids(connection, select(_documents.c.id).where(_documents.c.child_id == child_id))
-        for chunk in _chunks(old):
-            connection.execute(delete(_documents).where(_documents.c.id.in_(chunk)))
-            backend.removed(connection, chunk)
+def rebuild(
+    connection: Connection, child_id: int | None = None, each_batch: Callable[[], None] = _nothing
+) -> int:
+    """Write the whole index again (or one child's part of it), then drop the documents of
+    things that have gone. Searches keep working meanwhile: each document is written over.
+    Returns how many documents there are."""
     mine: Any = True if child_id is None else MemoryItem.child_id == child_id
     for batch in _in_batches(connection, MemoryItem, mine):
         refresh(connection, items=batch)
+        each_batch()
     mine = True if child_id is None else StorySection.child_id == child_id
     for batch in _in_batches(connection, StorySection, mine):
         refresh(connection, sections=batch)
-    count = select(func.count()).select_from(_documents)
-    if child_id is not None:
-        count = count.where(_documents.c.child_id == child_id)
+        each_batch()
+    theirs: Any = True if child_id is None else _documents.c.child_id == child_id
+    gone = select(_documents.c.id).where(
+        theirs,
+        or_(
+            and_(
+                _documents.c.item_id.is_not(None),
+                ~exists().where(MemoryItem.id == _documents.c.item_id),
+            ),
+            and_(
+                _documents.c.section_id.is_not(None),
+                ~exists().where(
+                    StorySection.id == _documents.c.section_id,
+                    exists().where(SectionVersion.section_id == StorySection.id),
+                ),
+            ),
+        ),
+    )
+    backend = backends.for_connection(connection)
+    for chunk in _chunks(_ids(connection, gone)):
+        connection.execute(delete(_documents).where(_documents.c.id.in_(chunk)))
+        backend.removed(connection, chunk)
+    each_batch()
+    count = select(func.count()).select_from(_documents).where(theirs)
     return int(connection.scalar(count) or 0)
 
 

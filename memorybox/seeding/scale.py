@@ -771,8 +771,9 @@ def seed_scale(
         seeder.shared_notes(kids)
         seeder.audit(kids)
         say("Indexing for search what has no entry yet...")
-        seeder.report.added["search entries"] += search_index.fill_missing(connection)
-        seeder._commit()
+        seeder.report.added["search entries"] += search_index.fill_missing(
+            connection, seeder._commit
+        )
         if seeder.bulk.postgres:
             say("Updating the planner's statistics (ANALYZE)...")
             connection.exec_driver_sql("ANALYZE")
