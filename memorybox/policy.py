@@ -84,6 +84,8 @@ class Action(enum.StrEnum):
     TALK_ACKNOWLEDGE = "talk:acknowledge"  # target: TalkRequest
     CHILD_ATTENTION = "child:attention"  # what needs the allocated social worker now (Child)
     ITEM_TALK = "item:talk"  # "I'd like to talk about this" (target: MemoryItem)
+    ITEM_GENTLE = "item:gentle"  # the child's own gentle choices about one item
+    NOTE_READ = "note:read"  # an item's content note: the child, and whoever wrote it
     ITEM_COMMENT = "item:comment"  # read and write comments (target: MemoryItem)
     ITEM_REVIEW = "item:review"  # moderation: approve or not (target: MemoryItem)
     REVIEW_QUEUE = "review:queue"  # target: the actor
@@ -320,6 +322,29 @@ def _item_talk(actor: User, item: MemoryItem) -> Decision:
     if _is_the_child(actor, item.child) and item.status is ItemStatus.KEPT and not item.in_bin:
         return _allow("your item")
     return _deny("the child only")
+
+
+def _item_gentle(actor: User, item: MemoryItem) -> Decision:
+    """Hiding, waiting, opening with someone: the child's own choices, about what is theirs."""
+    if (
+        _is_the_child(actor, item.child)
+        and not item.in_bin
+        and item.status in {ItemStatus.KEPT, ItemStatus.SUGGESTED}
+    ):
+        return _allow("your item")
+    return _deny("the child only")
+
+
+def _note_read(actor: User, item: MemoryItem) -> Decision:
+    """A content note is for the child, and stays known to the one who wrote it; no other
+    adult sees it (nor any of the child's gentle choices)."""
+    if not item.content_note:
+        return _deny("no note")
+    if _is_the_child(actor, item.child) and item.status not in HELD_BACK:
+        return _allow("a note for you")
+    if item.content_note_by_id == actor.id and _item_view(actor, item):
+        return _allow("you wrote it")
+    return _deny("not for you")
 
 
 def _help_view(actor: User, request: HelpRequest) -> Decision:
@@ -614,6 +639,8 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.HELP_ASK, Child): _help_ask,
     (Action.ITEM_TALK, MemoryItem): _item_talk,
     (Action.ITEM_COMMENT, MemoryItem): _item_comment,
+    (Action.ITEM_GENTLE, MemoryItem): _item_gentle,
+    (Action.NOTE_READ, MemoryItem): _note_read,
     (Action.ITEM_REVIEW, MemoryItem): _item_review,
     (Action.REVIEW_QUEUE, User): _review_queue,
     (Action.UPLOAD_USE, UploadSession): _upload_use,

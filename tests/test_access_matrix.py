@@ -604,6 +604,8 @@ MATRIX: dict[str, dict[str, Any]] = {
             "carer_active": {"suggested", "young_child_kept", "young_child_suggested"},
         },
     },
+    # The child's own gentle choices (hide until ready, only with someone): theirs alone.
+    "items.gentle": {"target": "item", "POST": {"young_person": IN_BOX}},
     "items.talk": {
         "target": "item",
         "GET": {"young_person": CHILD_KEPT},
@@ -730,6 +732,7 @@ MATRIX.update(
         "story.add_section": {"target": "child", "POST": BOX_OWNERS},
         "story.edit": {"target": "section", "GET": SECTION_WRITERS, "POST": SECTION_WRITERS},
         "story.draft": {"target": "section", "POST": SECTION_WRITERS},
+        "story.gentle": {"target": "section", "POST": SECTION_WRITERS},
         "story.versions": {"target": "section", "GET": SECTION_WRITERS},
         "story.restore": {
             "target": "version",
@@ -1697,6 +1700,8 @@ POST_DATA: dict[str, Callable[[Scene, User | None, str], dict[str, Any] | Raw]] 
     "items.edit": lambda scene, actor, target: {"title": "A better title", "caption": "Sunny"},
     "items.comment": lambda scene, actor, target: {"body": "I love this one."},
     "items.talk": lambda scene, actor, target: {"words": "Can we talk?", "show_item": "no"},
+    "items.gentle": lambda scene, actor, target: {"choice": "hide"},
+    "story.gentle": lambda scene, actor, target: {"choice": "hide"},
     "sharing.share_item": _share,
     "sharing.share_album": _share,
     "sharing.albums": lambda scene, actor, target: {"name": "Football"},

@@ -87,8 +87,12 @@ def full_box(app: Flask, world: World) -> dict[str, int]:
     )
     album = sharing.create_collection(world.child, "Holidays")
     sharing.add_to_collection(album, beach)
-    section = story.sections_of(world.child)[0]
+    section, hidden = story.sections_of(world.child)[:2]
     story.save_version(section, "I like football.", [], world.young_person)
+    story.save_version(hidden, "A hard day.", [], world.young_person)
+    story.set_gentle(hidden, "with_someone", True)
+    noted = factories.item(app, world.child, world.carer, title="Mum and me")
+    memories.set_content_note(noted, "This photo shows your birth mum.", world.carer)
     notifications.notify(
         world.young_person,
         kind="comment",
@@ -103,7 +107,14 @@ def full_box(app: Flask, world: World) -> dict[str, int]:
     )
     db.session.add(request)
     db.session.commit()
-    return {"item": beach.id, "album": album.id, "section": section.id, "help": request.id}
+    return {
+        "item": beach.id,
+        "album": album.id,
+        "section": section.id,
+        "help": request.id,
+        "noted": noted.id,
+        "hidden": hidden.id,
+    }
 
 
 def _pages(child_id: int, ids: dict[str, int]) -> list[str]:
@@ -117,6 +128,8 @@ def _pages(child_id: int, ids: dict[str, int]) -> list[str]:
         f"/children/{c}/add",
         f"/items/{item}",
         f"/items/{item}/edit",
+        f"/items/{ids['noted']}",
+        f"/story/{ids['hidden']}",
         f"/items/{item}/talk",
         f"/items/{item}/share",
         f"/albums/{ids['album']}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import logging
 import re
@@ -449,6 +450,42 @@ def items_page(
     open), newest memory first."""
     query = card_query().where(MemoryItem.child_id == child.id, condition)
     return keyset(query, NEWEST_MEMORY_FIRST, cursor, values_of=by_memory_date)
+
+
+NOTE_MAX = 300
+
+
+def set_content_note(item: MemoryItem, note: str, by: User) -> None:
+    """A note shown to the child before the item ("this photo shows your birth mum")."""
+    note = " ".join(note.split())[:NOTE_MAX]
+    item.content_note = note
+    item.content_note_by_id = by.id if note else None
+    item.note_opened_at = None
+    db.session.commit()
+
+
+class Gentle(enum.StrEnum):
+    """What the child chose on a gentle page."""
+
+    OPEN = "open"  # open it now (a note is read: its picture shows from now on)
+    LATER_WITH_SOMEONE = "someone"  # open it later, with someone I trust
+    ALONE = "alone"  # no need to wait for someone any more
+    HIDE = "hide"  # hide it until I'm ready
+    SHOW = "show"  # stop hiding it
+
+
+def choose(item: MemoryItem, choice: Gentle) -> None:
+    if choice is Gentle.OPEN and item.note_opened_at is None:
+        item.note_opened_at = clock.now()
+    elif choice is Gentle.LATER_WITH_SOMEONE:
+        item.with_someone = True
+    elif choice is Gentle.ALONE:
+        item.with_someone = False
+    elif choice is Gentle.HIDE:
+        item.hide_until_ready = True
+    elif choice is Gentle.SHOW:
+        item.hide_until_ready = False
+    db.session.commit()
 
 
 def update_details(item: MemoryItem, details: ItemDetails) -> None:

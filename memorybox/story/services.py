@@ -243,6 +243,14 @@ def prime_latest(sections: Iterable[StorySection]) -> None:
         facts[latest_key(section_id)] = found.get(section_id)
 
 
+def set_gentle(section: StorySection, field: str, value: bool) -> None:
+    """The child's choice: ``hide_until_ready`` or ``with_someone``."""
+    if field not in {"hide_until_ready", "with_someone"}:
+        raise ValueError(field)
+    setattr(section, field, value)
+    db.session.commit()
+
+
 def add_own_section(child: Child, title: str) -> StorySection:
     title = one_line(title, TITLE_MAX)
     if not title:

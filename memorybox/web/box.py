@@ -154,6 +154,8 @@ def add(child_id: int) -> ResponseReturnValue:
         item = store_upload(form, child, user)
     except AddRefused as exc:
         return _form_error(form, child, exc.message, exc.status)
+    if form.content_note.data and form.content_note.data.strip():
+        memories.set_content_note(item, form.content_note.data, user)
     process_item(item.id)  # after the commit: the worker never starts before the row exists
     alerts.item_added(item)
     target = url_for("carer.home")

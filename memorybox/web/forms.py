@@ -109,6 +109,10 @@ class ItemDetailsForm(FlaskForm):
 
 class AddItemForm(ItemDetailsForm):
     file = FileField("Choose a file")
+    content_note = TextAreaField(
+        "Is there something hard about this? (you don't have to say)",
+        validators=[Optional(), Length(max=300, message="Please keep this under 300 letters.")],
+    )
     # Set by the page's script when the file went up in resumable parts instead.
     upload = HiddenField(validators=[Optional(), Length(max=32)])
 

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from memorybox.accounts.models import User
 from memorybox.audit import service as audit
 from memorybox.db import db
 from memorybox.memories import services as memories
@@ -38,7 +39,56 @@ def _viewed(item: MemoryItem, action: str) -> MemoryItem:
 @bp.get("")
 def show(item_id: int) -> ResponseReturnValue:
     item = _viewed(load(MemoryItem, item_id, Action.ITEM_VIEW), "item:view")
+    if can(Action.ITEM_GENTLE, item) and _waits(item) and not request.args.get("open"):
+        return _gentle_page(item)
     return _render_show(item)
+
+
+def _waits(item: MemoryItem) -> bool:
+    """The child asked to be asked first: a note not yet read, hidden until ready, or only
+    with someone they trust."""
+    return item.waits_for_the_child or item.with_someone
+
+
+def _gentle_page(item: MemoryItem, status: int = 200) -> ResponseReturnValue:
+    """A calm page before a memory the child wanted to be careful with: what the note says
+    (and who wrote it), or who they wanted to open it with; open it now, wait, or later."""
+    child = item.child
+    return render_template(
+        "items/gentle.html",
+        item=item,
+        child=child,
+        note_by=describe(db.session.get(User, item.content_note_by_id), child)
+        if item.content_note_by_id
+        else None,
+        trusted=describe(child.trusted_person, child) if child.trusted_person else None,
+        Gentle=memories.Gentle,
+    ), status
+
+
+@bp.post("/gentle")
+def gentle(item_id: int) -> ResponseReturnValue:
+    """The child's choice on a gentle page, or on the item's page. Each can be undone."""
+    item = load(MemoryItem, item_id, Action.ITEM_GENTLE)
+    try:
+        choice = memories.Gentle(request.form.get("choice", ""))
+    except ValueError:
+        flash("Please choose one of the buttons.")
+        return _gentle_page(item, 400)
+    memories.choose(item, choice)
+    words = {
+        memories.Gentle.OPEN: None,
+        memories.Gentle.LATER_WITH_SOMEONE: "That's fine. We'll ask you first next time, and "
+        "remind you who you wanted to be with.",
+        memories.Gentle.ALONE: "You can open it on your own now.",
+        memories.Gentle.HIDE: "It is hidden until you're ready. You can show it again any time.",
+        memories.Gentle.SHOW: "It is not hidden any more.",
+    }[choice]
+    if words:
+        flash(words)
+    if choice in (memories.Gentle.LATER_WITH_SOMEONE, memories.Gentle.HIDE):
+        return redirect(url_for("box.gallery", child_id=item.child_id))
+    return redirect(url_for("items.show", item_id=item.id, open=1))
 
 
 def _render_show(

@@ -9,20 +9,23 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectChoice
-from wtforms.validators import Optional
+from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField
+from wtforms.validators import Length, Optional, ValidationError
 
 from memorybox.accounts.models import THEMES, Role, User
+from memorybox.children import relationships
 from memorybox.db import db
 from memorybox.memories.models import MemoryItem
 from memorybox.notifications import service as notifications
 from memorybox.notifications.models import HelpRequest, Notification, TalkRequest
 from memorybox.notifications.service import Target
 from memorybox.policy import Action
+from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Collection
 from memorybox.story.models import StorySection
 from memorybox.web import lists
 from memorybox.web.access import can, load, require, signed_in_actor
+from memorybox.web.people import describe
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -94,6 +97,19 @@ def read() -> ResponseReturnValue:
 class MessageSettingsForm(FlaskForm):
     email_messages = BooleanField("Send me an email when I have a new message")
     tell_me_reads = BooleanField("Tell me when someone reads part of my story for the first time")
+    trusted_person = SelectField(
+        "Someone you trust to open hard memories with", choices=[], validate_choice=False
+    )
+
+    def validate_trusted_person(self, field: SelectField) -> None:
+        # Only someone from the list (or nobody); not sent at all keeps the choice as it is.
+        if field.raw_data and field.data not in {str(c[0]) for c in field.iter_choices()}:
+            raise ValidationError("Please choose someone from the list.")
+
+    trusted_how = StringField(
+        "How to reach them (you don't have to say)",
+        validators=[Optional(), Length(max=200, message="Please keep this under 200 letters.")],
+    )
     theme = RadioField(
         "Colours for your pages",
         choices=[SelectChoice(name, words) for name, words in THEMES.items()],
@@ -116,19 +132,35 @@ def settings() -> ResponseReturnValue:
             "theme": user.theme if user.theme in THEMES else "purple",
         },
     )
-    if not young:
+    own = relationships.child_of_user(user.id) if young else None
+    if own is None:
         del form.tell_me_reads
         del form.theme
+        del form.trusted_person
+        del form.trusted_how
+    else:
+        people = sharing.people_in_childs_life(own)
+        form.trusted_person.choices = [SelectChoice("", "Nobody yet")] + [
+            SelectChoice(str(p.id), describe(p, own)) for p in people
+        ]
+        if request.method == "GET":
+            form.trusted_person.data = str(own.trusted_person_id or "")
+            form.trusted_how.data = own.trusted_how
     if form.validate_on_submit():
         user.email_messages = bool(form.email_messages.data)
-        if young:
+        if own is not None:
             user.tell_me_reads = bool(form.tell_me_reads.data)
             if form.theme.data in THEMES:  # not sent: the colours stay as they are
                 user.theme = str(form.theme.data)
+            if form.trusted_person.raw_data:
+                chosen = form.trusted_person.data or ""
+                own.trusted_person_id = int(chosen) if chosen.isdigit() else None
+            if form.trusted_how.raw_data:
+                own.trusted_how = " ".join((form.trusted_how.data or "").split())
         db.session.commit()
         flash("Saved. You can change these at any time.")
         return redirect(url_for("notifications.settings"))
     status = 400 if request.method == "POST" else 200
     return render_template(
-        "notifications/settings.html", form=form, young=young, active="notifications"
+        "notifications/settings.html", form=form, young=own is not None, active="notifications"
     ), status

@@ -163,6 +163,15 @@ def edit(section_id: int) -> ResponseReturnValue:
     form = SectionForm()
     form.items.choices = [(str(i.id), i.title) for i in box]
     if request.method == "GET":
+        if (section.hide_until_ready or section.with_someone) and not request.args.get("open"):
+            child = section.child
+            return render_template(
+                "story/gentle.html",
+                section=section,
+                child=child,
+                trusted=describe(child.trusted_person, child) if child.trusted_person else None,
+                active="story",
+            )
         draft = story.unsaved_draft(section)
         latest = section.latest
         form.body.data = draft.body if draft else (latest.body if latest else "")
@@ -188,6 +197,28 @@ def edit(section_id: int) -> ResponseReturnValue:
     else:
         flash(f"Saved “{section.title}”. You can always go back to an earlier version.")
     return redirect(url_for("story.home", child_id=section.child_id))
+
+
+@bp.post("/story/<int:section_id>/gentle")
+def gentle(section_id: int) -> ResponseReturnValue:
+    """The child's gentle choices about a part of their story; each can be undone."""
+    section = load(StorySection, section_id, Action.SECTION_EDIT)
+    choice = request.form.get("choice", "")
+    changes = {
+        "hide": ("hide_until_ready", True, "It is hidden until you're ready."),
+        "show": ("hide_until_ready", False, "It is not hidden any more."),
+        "someone": ("with_someone", True, "We'll ask you first, and remind you who you chose."),
+        "alone": ("with_someone", False, "You can open it on your own now."),
+    }
+    if choice not in changes:
+        flash("Please choose one of the buttons.")
+        return _home(section.child, NewSectionForm(formdata=None), 400)
+    field, value, words = changes[choice]
+    story.set_gentle(section, field, value)
+    flash(words)
+    return redirect(
+        url_for("story.home", child_id=section.child_id, _anchor=f"section-{section.id}")
+    )
 
 
 @bp.post("/story/<int:section_id>/draft")
