@@ -280,7 +280,8 @@ class Client:
             timeout=60,
         )
         answer.raise_for_status()
-        found = _BOX.search(answer.url)
+        # A young person lands on their home page; their box is in its menu.
+        found = _BOX.search(answer.url) or _BOX.search(answer.text)
         if found is None:
             raise RuntimeError(f"signing in did not lead to a box (ended at {answer.url})")
         self.child_id = int(found.group(1))

@@ -88,6 +88,16 @@ class Stats:
         return [t for times in self.latencies.values() for t in times]
 
 
+def _own_box(path: str, page: str) -> str:
+    """Where a person's browsing starts: a young person lands on their home page, whose menu
+    leads to their box (the list (g) browses); adults on their own list page."""
+    if path == "/":
+        found = re.search(r'href="(/children/\d+/box)"', page)
+        if found:
+            return found.group(1)
+    return path
+
+
 class Person:
     """One signed-in browser: its own cookies, connections and cache of static files."""
 
@@ -114,19 +124,19 @@ class Person:
         if saved is not None and saved.is_file():
             self.session.cookie_jar.load(saved)  # type: ignore[attr-defined]
             async with self.session.get("/") as home:
-                await home.read()
+                text = await home.text()
                 if home.status == 200 and home.url.path != "/login":
-                    self.home = home.url.path
+                    self.home = _own_box(home.url.path, text)
                     return
             self.session.cookie_jar.clear()
         async with self.session.get("/login") as page:
             token = _csrf(await page.text())
         form = {"email": self.email, "password": _scale.PASSWORD, "csrf_token": token}
         async with self.session.post("/login", data=form) as done:
-            await done.read()
+            text = await done.text()
             if done.status != 200 or done.url.path == "/login":
                 raise SystemExit(f"{self.email} could not sign in (HTTP {done.status})")
-            self.home = done.url.path
+            self.home = _own_box(done.url.path, text)
         if saved is not None:
             self.session.cookie_jar.save(saved)  # type: ignore[attr-defined]
 

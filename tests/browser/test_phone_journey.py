@@ -117,9 +117,17 @@ def test_more_opens_from_the_keyboard_and_nothing_hidden_shows(
     expect(timeline).to_be_visible()
     assert_accessible(page, "the menu, open")
     page.keyboard.press("Tab")
+    expect(menu.get_by_role("link", name="Find something")).to_be_focused()
+    page.keyboard.press("Tab")
     expect(timeline).to_be_focused()
     page.keyboard.press("Enter")
     expect(heading(page, "My timeline")).to_be_visible()
+
+    menu.get_by_role("link", name="Home").click()
+    page.get_by_role("search", name="Find in your box").get_by_role("searchbox").fill("swim")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search\?q=swim$"))
+    expect(page.get_by_role("link", name="Swimming video")).to_be_visible()
 
     menu.get_by_role("link", name="Add").click()
     expect(heading(page, "Add something to your box")).to_be_visible()
