@@ -5,8 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app memorybox
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# The message catalogues, compiled (.mo, not kept in git) whenever a .po is newer.
+CATALOGUES := $(wildcard memorybox/translations/*/LC_MESSAGES/messages.po)
+COMPILED := memorybox/translations/.compiled
 
-.PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgres pytest-scaleout reliability-report migrate seed worker clean
+.PHONY: run test lint typecheck pytest pytest-sqlite pytest-postgres pytest-scaleout reliability-report migrate seed worker clean translations
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +23,17 @@ $(STAMP): pyproject.toml package.json package-lock.json
 	fi
 	touch $(STAMP)
 
-migrate: $(STAMP)
+$(COMPILED): $(STAMP) $(CATALOGUES)
+	$(BIN)/python -m memorybox.catalogues compile
+	touch $(COMPILED)
+
+# After changing words: extract them into the template and bring every catalogue up to date
+# (then translate what is new; docs/translations.md).
+translations: $(STAMP)
+	$(BIN)/python -m memorybox.catalogues extract
+	$(BIN)/python -m memorybox.catalogues update
+
+migrate: $(STAMP) $(COMPILED)
 	$(FLASK) db upgrade
 
 seed: migrate
@@ -34,7 +47,7 @@ run: seed
 	$(BIN)/huey_consumer memorybox.jobs.tasks.huey --workers 2 --worker-type thread --delay 0.05 --max-delay 0.2 --quiet & worker=$$!; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-worker: $(STAMP)
+worker: $(STAMP) $(COMPILED)
 	$(BIN)/huey_consumer memorybox.jobs.tasks.huey --workers 2 --worker-type thread --delay 0.05 --max-delay 0.2
 
 lint: $(STAMP)
@@ -44,11 +57,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy memorybox
 
-pytest-sqlite: $(STAMP)
+pytest-sqlite: $(STAMP) $(COMPILED)
 	$(BIN)/python scripts/browser_check.py
 	$(BIN)/pytest
 
-pytest-postgres: $(STAMP)
+pytest-postgres: $(STAMP) $(COMPILED)
 	@if $(BIN)/python scripts/pg_check.py "$(PG_TEST_URL)"; then \
 		MEMORYBOX_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest; \
 	elif [ -n "$$MEMORYBOX_REQUIRE_POSTGRES" ]; then \
@@ -59,7 +72,7 @@ pytest-postgres: $(STAMP)
 
 # Two web processes and two workers on PostgreSQL, Redis and SeaweedFS, with faults
 # (tests/scaleout): once, not in both passes above.
-pytest-scaleout: $(STAMP)
+pytest-scaleout: $(STAMP) $(COMPILED)
 	MEMORYBOX_SCALEOUT=1 $(BIN)/pytest tests/scaleout
 
 # The fault tests again, writing their table into docs/reliability.md.

@@ -39,6 +39,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("RATELIMIT_ENABLED", True)
     extensions.limiter.init_app(app)
     extensions.login_manager.init_app(app)
+    from memorybox import i18n
+
+    i18n.init_app(app)
     app.extensions["memorybox.passwords"] = Passwords(
         app.config["ARGON2_TIME_COST"],
         app.config["ARGON2_MEMORY_KIB"],

@@ -83,6 +83,9 @@ class User(Base):
     team_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     # The colours of their own pages (see THEMES).
     theme: Mapped[str] = mapped_column(String(20), default="purple", server_default="purple")
+    # The language of their pages (a code of memorybox.i18n.LANGUAGES); None until they
+    # choose: then the one picked before signing in, their browser's, or English.
+    language: Mapped[str | None] = mapped_column(String(10), default=None)
 
     authority: Mapped[Authority] = relationship()
 

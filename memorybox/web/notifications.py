@@ -7,11 +7,13 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale, lazy_gettext, refresh
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
+from memorybox import i18n
 from memorybox.accounts.models import THEMES, Role, User
 from memorybox.children import relationships
 from memorybox.db import db
@@ -110,6 +112,7 @@ class MessageSettingsForm(FlaskForm):
         "How to reach them (you don't have to say)",
         validators=[Optional(), Length(max=200, message="Please keep this under 200 letters.")],
     )
+    language = SelectField(lazy_gettext("Language"), choices=[], validators=[Optional()])
     theme = RadioField(
         "Colours for your pages",
         choices=[SelectChoice(name, words) for name, words in THEMES.items()],
@@ -132,6 +135,12 @@ def settings() -> ResponseReturnValue:
             "theme": user.theme if user.theme in THEMES else "purple",
         },
     )
+    form.language.choices = [
+        SelectChoice(code, name, render_kw={"lang": code.replace("_", "-")})
+        for code, name in i18n.offered().items()
+    ]
+    if request.method == "GET":
+        form.language.data = i18n.normalise(str(get_locale())) or i18n.DEFAULT
     own = relationships.child_of_user(user.id) if young else None
     if own is None:
         del form.tell_me_reads
@@ -148,6 +157,10 @@ def settings() -> ResponseReturnValue:
             form.trusted_how.data = own.trusted_how
     if form.validate_on_submit():
         user.email_messages = bool(form.email_messages.data)
+        chosen = i18n.normalise(form.language.data) if form.language.raw_data else None
+        if chosen is not None:  # not sent: the language stays as it is
+            user.language = chosen
+            refresh()
         if own is not None:
             user.tell_me_reads = bool(form.tell_me_reads.data)
             if form.theme.data in THEMES:  # not sent: the colours stay as they are

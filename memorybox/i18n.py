@@ -1,0 +1,224 @@
+"""Languages: which one a page is in, and dates and numbers written the way it writes them.
+
+Every word people read lives in the message catalogues under ``memorybox/translations``
+(``docs/translations.md`` says how to update them). A signed-in person's page is in the
+language they chose in Settings; anyone else's in the one they picked on the sign-in page
+(kept in their session) or, failing that, the best their browser asks for; English (UK)
+otherwise. Background jobs write in the language of the person they write for
+(:func:`flask_babel.force_locale` with :func:`language_of`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, datetime
+from typing import Any
+
+from babel import Locale
+from flask import Flask, has_request_context, request, session
+from flask_babel import (
+    Babel,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+    gettext,
+    refresh,
+)
+
+from memorybox import clock
+
+DEFAULT = "en_GB"
+
+#: the languages offered, by their catalogue's code, each named in its own words (a name
+#: people look for in their own language, so never translated)
+LANGUAGES: dict[str, str] = {
+    "en_GB": "English",
+    "cy": "Cymraeg",
+    "ar": "العربية",
+}
+
+SESSION_KEY = "language"
+
+babel = Babel()
+
+
+def offered(app: Flask | None = None) -> dict[str, str]:
+    """The languages this app offers (tests add a pseudo-language of their own)."""
+    from flask import current_app
+
+    extra: dict[str, str] = (app or current_app).config.get("MEMORYBOX_EXTRA_LANGUAGES", {})
+    return {**LANGUAGES, **extra}
+
+
+def normalise(code: str | None) -> str | None:
+    """One of the offered codes for ``code`` ("cy", "en-GB", "ar_SA"...), or None."""
+    if not code:
+        return None
+    languages = offered()
+    wanted = code.replace("-", "_")
+    if wanted in languages:
+        return wanted
+    base = wanted.split("_")[0].lower()
+    for known in languages:
+        if known.split("_")[0].lower() == base:
+            return known
+    return None
+
+
+def select_locale() -> str:
+    """Flask-Babel's locale selector: the person's choice, the session's, the browser's."""
+    if not has_request_context():
+        return DEFAULT
+    from memorybox.web.access import actor
+
+    user = actor()
+    chosen = normalise(getattr(user, "language", None)) if user is not None else None
+    if chosen is None:
+        chosen = normalise(session.get(SESSION_KEY))
+    if chosen is None:
+        best = request.accept_languages.best_match(
+            [code.replace("_", "-") for code in offered()] + ["en"]
+        )
+        chosen = normalise(best)
+    return chosen or DEFAULT
+
+
+def language_of(user: Any) -> str:
+    """The language to write to ``user`` in (their choice, else English)."""
+    return normalise(getattr(user, "language", None)) or DEFAULT
+
+
+def html_lang() -> str:
+    """The page's ``lang``: a BCP 47 tag ("en-GB", "cy", "ar")."""
+    return str(_locale()).replace("_", "-")
+
+
+def html_dir() -> str:
+    """``rtl`` for a language written right to left (Arabic), else ``ltr``."""
+    return "rtl" if _locale().character_order == "right-to-left" else "ltr"
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.astimezone(clock.LOCAL_ZONE)
+
+
+def day(value: date | datetime | None) -> str:
+    """A day as the page's language writes it in full ("7 December 2026", "7 Rhagfyr 2026")."""
+    if value is None:
+        return ""
+    return format_date(_as_day(value), "long")
+
+
+def day_short(value: date | datetime | None) -> str:
+    """A day without its year ("7 December")."""
+    if value is None:
+        return ""
+    pattern = _locale().date_formats["long"].pattern.replace("y", "").strip(" ,.،")
+    return format_date(_as_day(value), pattern)
+
+
+def day_table(value: date | datetime | None) -> str:
+    """A day in a table, short ("7 Dec 2026")."""
+    if value is None:
+        return ""
+    return format_date(_as_day(value), "medium")
+
+
+def weekday(value: date | datetime | None) -> str:
+    """A day with its name ("Monday, 7 December 2026")."""
+    if value is None:
+        return ""
+    return format_date(_as_day(value), "full")
+
+
+def time_of_day(value: datetime | None) -> str:
+    """Just the time in England, on the 24-hour clock ("19:05")."""
+    if value is None:
+        return ""
+    return format_datetime(value, "HH:mm")
+
+
+def moment(value: datetime | None) -> str:
+    """A moment in England's time ("7 December 2026 at 19:05")."""
+    if value is None:
+        return ""
+    return gettext("%(day)s at %(time)s", day=day(value), time=time_of_day(value))
+
+
+def moment_short(value: datetime | None) -> str:
+    """A moment this year ("7 December at 19:05")."""
+    if value is None:
+        return ""
+    return gettext("%(day)s at %(time)s", day=day_short(value), time=time_of_day(value))
+
+
+def number(value: float | int) -> str:
+    """A number in the page's language's digits and separators."""
+    return format_decimal(value)
+
+
+def _locale() -> Locale:
+    return get_locale() or Locale.parse(DEFAULT)
+
+
+def _as_day(value: date | datetime) -> date:
+    if isinstance(value, datetime):
+        return value.astimezone(clock.LOCAL_ZONE).date()
+    return value
+
+
+def remember_choice() -> None:
+    """``?language=cy`` on any page (the links on the sign-in page): remembered in the
+    session for someone who has not signed in (a signed-in person chooses in Settings).
+    Each request works out its language afresh: an app context (and Flask-Babel's cache on
+    ``g``) can outlive one request."""
+    refresh()
+    chosen = normalise(request.args.get("language"))
+    if chosen is not None:
+        session[SESSION_KEY] = chosen
+
+
+def init_app(app: Flask) -> None:
+    from memorybox import catalogues
+
+    # A catalogue changed since it was last compiled (a read-only install keeps the ones
+    # built when it was installed).
+    with contextlib.suppress(OSError):
+        catalogues.compile_all()
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", str(clock.LOCAL_ZONE))
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.before_request(remember_choice)
+    app.jinja_env.globals["html_lang"] = html_lang
+    app.jinja_env.globals["html_dir"] = html_dir
+    app.jinja_env.globals["languages"] = offered
+    for name in FILTERS:
+        app.jinja_env.filters[name] = _filter(name)
+
+
+#: the formatting filters templates use, each this module's function of that name
+FILTERS = (
+    "day",
+    "day_short",
+    "day_table",
+    "weekday",
+    "time_of_day",
+    "moment",
+    "moment_short",
+    "number",
+)
+
+
+def _filter(name: str) -> Any:
+    """A filter that looks its function up when called (so a test can watch what it writes)."""
+    import sys
+
+    module = sys.modules[__name__]
+
+    def run(value: Any) -> str:
+        return getattr(module, name)(value)
+
+    run.__name__ = name
+    return run
