@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 TEMPLATE = TRANSLATIONS / "messages.pot"
 #: the functions whose first arguments are words to translate (and plural forms for ngettext)
-KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None, "lazy_ngettext": (1, 2)}
 SKIPPED_FOLDERS = {".venv", "node_modules", ".git", "tests", "instance", "static", "docs"}
 
 

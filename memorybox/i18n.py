@@ -11,10 +11,12 @@ otherwise. Background jobs write in the language of the person they write for
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
 from babel import Locale
+from babel.lists import format_list
 from flask import Flask, has_request_context, request, session
 from flask_babel import (
     Babel,
@@ -23,10 +25,13 @@ from flask_babel import (
     format_decimal,
     get_locale,
     gettext,
+    lazy_gettext,
     refresh,
 )
+from flask_babel.speaklater import LazyString
 
 from memorybox import clock
+from memorybox.words import Words
 
 DEFAULT = "en_GB"
 
@@ -153,6 +158,35 @@ def moment_short(value: datetime | None) -> str:
     return gettext("%(day)s at %(time)s", day=day_short(value), time=time_of_day(value))
 
 
+def read_on(value: datetime) -> str:
+    """When someone read something: the day, with its year only when it is not this year."""
+    local = value.astimezone(clock.LOCAL_ZONE).date()
+    return day_short(local) if local.year == clock.today().year else day(local)
+
+
+def and_list(names: Iterable[str]) -> str:
+    """ "Jo and Sam", "Jo, Kim and Sam": a list as the page's language joins one."""
+    return format_list(list(names), locale=_locale())
+
+
+def problem_words(message: str) -> str:
+    """A message written in English by domain code (marked with :func:`memorybox.words.N_`,
+    or stored, such as why a file could not be got ready) in the page's language."""
+    if isinstance(message, Words):
+        return gettext(message.template, **message.values)
+    return gettext(message) if message else message
+
+
+def up_to_letters(limit: int) -> LazyString:
+    """A form's message for a title that is too long."""
+    return lazy_gettext("Titles can have up to %(num)s letters.", num=limit)
+
+
+def keep_under(limit: int) -> LazyString:
+    """A form's message for words that are too long."""
+    return lazy_gettext("Please keep this under %(num)s letters.", num=limit)
+
+
 def number(value: float | int) -> str:
     """A number in the page's language's digits and separators."""
     return format_decimal(value)
@@ -194,6 +228,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["html_dir"] = html_dir
     app.jinja_env.globals["languages"] = offered
+    app.jinja_env.globals["date_example"] = lambda: date(2024, 3, 27)
     for name in FILTERS:
         app.jinja_env.filters[name] = _filter(name)
 
@@ -208,6 +243,8 @@ FILTERS = (
     "moment",
     "moment_short",
     "number",
+    "and_list",
+    "problem_words",
 )
 
 

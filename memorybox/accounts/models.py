@@ -3,11 +3,13 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from memorybox import clock
 from memorybox.db import Base, UTCDateTime, string_enum
+from memorybox.words import N_
 
 
 class Role(enum.StrEnum):
@@ -19,10 +21,10 @@ class Role(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            Role.YOUNG_PERSON: "Young person",
-            Role.CARER: "Foster carer",
-            Role.SOCIAL_WORKER: "Social worker",
-            Role.MANAGER: "Manager",
+            Role.YOUNG_PERSON: _("Young person"),
+            Role.CARER: _("Foster carer"),
+            Role.SOCIAL_WORKER: _("Social worker"),
+            Role.MANAGER: _("Manager"),
         }[self]
 
 
@@ -51,11 +53,11 @@ class Authority(Base):
 #: colour themes a person can choose: name -> words for it (each has white text on its
 #: colour at a contrast of at least 4.5:1, see static/css/site.css)
 THEMES: dict[str, str] = {
-    "purple": "Purple",
-    "blue": "Blue",
-    "green": "Green",
-    "teal": "Sea green",
-    "brown": "Brown",
+    "purple": N_("Purple"),
+    "blue": N_("Blue"),
+    "green": N_("Green"),
+    "teal": N_("Sea green"),
+    "brown": N_("Brown"),
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from memorybox.words import N_, Words
+
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 
@@ -35,9 +37,9 @@ class Passwords:
 def password_problem(password: str) -> str | None:
     """A friendly reason a new password can't be used, or None when it is fine."""
     if len(password) < MIN_LENGTH:
-        return f"Your password needs at least {MIN_LENGTH} characters."
+        return Words(N_("Your password needs at least %(num)s characters."), num=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"Your password can have up to {MAX_LENGTH} characters."
+        return Words(N_("Your password can have up to %(num)s characters."), num=MAX_LENGTH)
     if password.strip() == "" or len(set(password)) < 3:
-        return "Please choose a password that is harder to guess."
+        return N_("Please choose a password that is harder to guess.")
     return None

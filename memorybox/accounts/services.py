@@ -15,6 +15,7 @@ from memorybox.accounts.passwords import Passwords
 from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.pagination import Page, by_name
+from memorybox.words import N_
 
 
 class InvitationError(ValueError):
@@ -102,16 +103,16 @@ def invite(
 ) -> IssuedInvitation:
     email = normalise_email(email)
     if find_user_by_email(email) is not None:
-        raise InvitationError("Someone already has an account with that email address.")
+        raise InvitationError(N_("Someone already has an account with that email address."))
     if role is Role.YOUNG_PERSON:
         if child is None:
-            raise InvitationError("Choose which child this login is for.")
+            raise InvitationError(N_("Choose which child this login is for."))
         if child.authority_id != authority.id:
-            raise InvitationError("Choose which child this login is for.")
+            raise InvitationError(N_("Choose which child this login is for."))
         if child.user_id is not None:
-            raise InvitationError("That child already has a login.")
+            raise InvitationError(N_("That child already has a login."))
     elif child is not None:
-        raise InvitationError("Only a young person's login is linked to a child.")
+        raise InvitationError(N_("Only a young person's login is linked to a child."))
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         authority_id=authority.id,
@@ -139,11 +140,13 @@ def accept_invitation(passwords: Passwords, token: str, password: str) -> User:
     invitation = find_invitation(token.strip())
     if invitation is None or not invitation.is_usable:
         raise InvitationError(
-            "That invite link has expired or has already been used. "
-            "Please ask the person who invited you for a new one."
+            N_(
+                "That invite link has expired or has already been used. "
+                "Please ask the person who invited you for a new one."
+            )
         )
     if find_user_by_email(invitation.email) is not None:
-        raise InvitationError("Someone already has an account with that email address.")
+        raise InvitationError(N_("Someone already has an account with that email address."))
     user = User(
         authority_id=invitation.authority_id,
         email=invitation.email,
@@ -157,7 +160,7 @@ def accept_invitation(passwords: Passwords, token: str, password: str) -> User:
         child = db.session.get(Child, invitation.child_id)
         if child is None or child.user_id is not None:
             db.session.rollback()
-            raise InvitationError("That child already has a login.")
+            raise InvitationError(N_("That child already has a login."))
         child.user_id = user.id
     invitation.accepted_at = clock.now()
     invitation.user_id = user.id

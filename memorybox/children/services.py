@@ -13,6 +13,7 @@ from memorybox.accounts.models import Authority, Role, User
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
 from memorybox.pagination import Page, by_name
+from memorybox.words import N_
 
 
 class RelationshipError(ValueError):
@@ -64,17 +65,17 @@ def add_child(authority: Authority, display_name: str, date_of_birth: date | Non
 
 def _check_dates(start: date, end: date | None) -> None:
     if end is not None and end < start:
-        raise RelationshipError("The end date must be on or after the start date.")
+        raise RelationshipError(N_("The end date must be on or after the start date."))
 
 
-def _check_person(child: Child, person: User | None, role: Role, label: str) -> User:
+def _check_person(child: Child, person: User | None, role: Role, refusal: str) -> User:
     if (
         person is None
         or person.authority_id != child.authority_id
         or person.role is not role
         or not person.is_active
     ):
-        raise RelationshipError(f"Please choose a {label} from your authority.")
+        raise RelationshipError(refusal)
     return person
 
 
@@ -85,7 +86,9 @@ def place(
     end: date | None,
     recorded_by: User,
 ) -> Placement:
-    carer = _check_person(child, carer, Role.CARER, "foster carer")
+    carer = _check_person(
+        child, carer, Role.CARER, N_("Please choose a foster carer from your authority.")
+    )
     _check_dates(start, end)
     placement = Placement(
         child_id=child.id,
@@ -106,7 +109,12 @@ def allocate(
     end: date | None,
     recorded_by: User,
 ) -> Allocation:
-    social_worker = _check_person(child, social_worker, Role.SOCIAL_WORKER, "social worker")
+    social_worker = _check_person(
+        child,
+        social_worker,
+        Role.SOCIAL_WORKER,
+        N_("Please choose a social worker from your authority."),
+    )
     _check_dates(start, end)
     allocation = Allocation(
         child_id=child.id,

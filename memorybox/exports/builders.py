@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from flask_babel import gettext
 from zipstream import ZIP_STORED, ZipStream
 
-from memorybox import clock
+from memorybox import clock, i18n
 from memorybox.db import db
 from memorybox.exports.content import Contents
 from memorybox.exports.streams import reader
@@ -137,7 +138,7 @@ def build_pdf(contents: Contents, storage: Storage, key: str, report: Report) ->
 
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(True, margin=18)
-    pdf.set_title(f"{contents.child.display_name}'s life story")
+    pdf.set_title(gettext("%(name)s's life story", name=contents.child.display_name))
     regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
     if regular.is_file():
         pdf.add_font("DejaVu", "", str(regular))
@@ -166,14 +167,14 @@ def build_pdf(contents: Contents, storage: Storage, key: str, report: Report) ->
     # Cover
     pdf.add_page()
     pdf.ln(70)
-    heading(f"{contents.child.display_name}'s life story", 28)
-    paragraph(f"Made on {clock.today().strftime('%-d %B %Y')}", 12)
+    heading(gettext("%(name)s's life story", name=contents.child.display_name), 28)
+    paragraph(gettext("Made on %(day)s", day=i18n.day(clock.today())), 12)
     total = len(contents.sections) + len(contents.items) or 1
     done = 0
 
     if contents.sections:
         pdf.add_page()
-        heading("My story", 20)
+        heading(gettext("My story"), 20)
         for part in contents.sections:
             heading(part.section.title, 15)
             paragraph(part.version.body or "")
@@ -182,7 +183,7 @@ def build_pdf(contents: Contents, storage: Storage, key: str, report: Report) ->
 
     if contents.items:
         pdf.add_page()
-        heading("My things", 20)
+        heading(gettext("My things"), 20)
         width = pdf.epw
         for item in contents.items:
             photo = _photo_jpeg(item, storage)
@@ -200,7 +201,7 @@ def build_pdf(contents: Contents, storage: Storage, key: str, report: Report) ->
             if item.caption:
                 paragraph(item.caption)
             elif photo is None:
-                paragraph(f"({item.kind.label})")
+                paragraph(gettext("(%(kind)s)", kind=item.kind.label))
             done += 1
             report(done * 90 // total)
 
@@ -227,7 +228,7 @@ def _item_paths(contents: Contents) -> list[tuple[MemoryItem, str]]:
 def _caption_text(item: MemoryItem) -> str:
     lines = [item.title]
     if item.memory_date:
-        lines.append(item.memory_date.strftime("%-d %B %Y"))
+        lines.append(i18n.day(item.memory_date))
     if item.caption:
         lines += ["", item.caption]
     return "\n".join(lines) + "\n"
@@ -244,26 +245,36 @@ def _story_text(contents: Contents) -> str:
 def index_html(contents: Contents, paths: list[tuple[MemoryItem, str]]) -> str:
     """A plain page that works offline: relative links only, no scripts, nothing fetched."""
     e = html.escape
-    name = e(contents.child.display_name)
+    name = e(gettext("%(name)s's memory box", name=contents.child.display_name))
     out = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{e(i18n.html_lang())}" dir="{i18n.html_dir()}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{name}'s memory box</title>",
+        f"<title>{name}</title>",
         f"<style>{_INDEX_STYLE}</style>",
         "</head><body>",
-        f"<h1>{name}'s memory box</h1>",
-        f"<p>Saved on {e(clock.today().strftime('%-d %B %Y'))}. Everything here is on this "
-        "computer: you don't need the internet to look at it.</p>",
+        f"<h1>{name}</h1>",
+        "<p>"
+        + e(
+            gettext(
+                "Saved on %(day)s. Everything here is on this computer: you don't need the "
+                "internet to look at it.",
+                day=i18n.day(clock.today()),
+            )
+        )
+        + "</p>",
     ]
     if contents.sections:
-        out.append('<h2>My story</h2><p><a href="story.txt">My story as a text file</a></p>')
+        out.append(
+            f"<h2>{e(gettext('My story'))}</h2>"
+            f'<p><a href="story.txt">{e(gettext("My story as a text file"))}</a></p>'
+        )
         for s in contents.sections:
             out.append(f"<h3>{e(s.section.title)}</h3>")
             out.append(f'<div class="story">{e(s.version.body)}</div>')
-    out.append("<h2>My things</h2>")
+    out.append(f"<h2>{e(gettext('My things'))}</h2>")
     if not paths:
-        out.append("<p>There is nothing in your box yet.</p>")
+        out.append(f"<p>{e(gettext('There is nothing in your box yet.'))}</p>")
     else:
         out.append("<ul>")
         for item, path in paths:
@@ -272,9 +283,10 @@ def index_html(contents: Contents, paths: list[tuple[MemoryItem, str]]) -> str:
             entry = [f"<li><h3>{title}</h3>"]
             if item.kind is ItemKind.PHOTO:
                 entry.append(f'<a href="{href}"><img src="{href}" alt="{title}"></a>')
-            entry.append(f'<p><a href="{href}">Open {e(item.kind.label.lower())}</a></p>')
+            opened = gettext("Open %(kind)s", kind=item.kind.label.lower())
+            entry.append(f'<p><a href="{href}">{e(opened)}</a></p>')
             if item.memory_date:
-                entry.append(f"<p>{e(item.memory_date.strftime('%-d %B %Y'))}</p>")
+                entry.append(f"<p>{e(i18n.day(item.memory_date))}</p>")
             if item.caption:
                 entry.append(f'<p class="caption">{e(item.caption)}</p>')
             entry.append("</li>")

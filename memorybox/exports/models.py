@@ -3,6 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -23,9 +24,9 @@ class ExportKind(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            "pdf": "Life-story book (PDF)",
-            "json": "Data file for case records (JSON)",
-            "zip": "Everything in my box (ZIP)",
+            "pdf": _("Life-story book (PDF)"),
+            "json": _("Data file for case records (JSON)"),
+            "zip": _("Everything in my box (ZIP)"),
         }[self.value]
 
     @property

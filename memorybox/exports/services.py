@@ -10,9 +10,10 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from flask_babel import force_locale
 from sqlalchemy import select
 
-from memorybox import clock, policy
+from memorybox import clock, i18n, policy
 from memorybox.accounts.models import User
 from memorybox.audit import service as audit
 from memorybox.children.models import Child
@@ -22,6 +23,7 @@ from memorybox.exports.content import Contents, gather
 from memorybox.exports.models import Export, ExportKind, ExportState
 from memorybox.policy import Action
 from memorybox.storage import Storage, new_key
+from memorybox.words import N_
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,8 @@ BUILDERS: dict[ExportKind, Builder] = {
     ExportKind.ZIP: builders.build_zip,
 }
 
-FAILED_MESSAGE = "We couldn't make this. Please try again later."
-NOT_ALLOWED_MESSAGE = "This can no longer be made for you."
+FAILED_MESSAGE = N_("We couldn't make this. Please try again later.")
+NOT_ALLOWED_MESSAGE = N_("This can no longer be made for you.")
 
 
 def allowed_kinds(actor: User, child: Child) -> list[ExportKind]:
@@ -118,7 +120,8 @@ def build(export_id: int, storage: Storage) -> ExportState | None:
     key = new_key(kind.value)
     try:
         contents = gather(requester, export.child)
-        size = BUILDERS[kind](contents, storage, key, report)
+        with force_locale(i18n.language_of(requester)):  # in the words of whoever asked
+            size = BUILDERS[kind](contents, storage, key, report)
     except Exception:
         log.exception("export %s failed", export_id)
         db.session.rollback()

@@ -4,6 +4,7 @@ import enum
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     BigInteger,
     Date,
@@ -34,9 +35,12 @@ class ItemKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {"photo": "Photo", "document": "Document", "audio": "Sound", "video": "Video"}[
-            self.value
-        ]
+        return {
+            "photo": _("Photo"),
+            "document": _("Document"),
+            "audio": _("Sound"),
+            "video": _("Video"),
+        }[self.value]
 
 
 class ItemStatus(enum.StrEnum):

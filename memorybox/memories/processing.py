@@ -27,11 +27,12 @@ from memorybox.media import pipeline
 from memorybox.media.errors import MediaError
 from memorybox.memories.models import MemoryItem, Processing, Rendition
 from memorybox.storage import Storage, StorageError, new_key
+from memorybox.words import N_
 
 log = logging.getLogger(__name__)
 
-TRANSIENT_MESSAGE = "We couldn't get that ready right now. We will keep trying."
-GAVE_UP_MESSAGE = "We couldn't get that ready. Please try adding it again later."
+TRANSIENT_MESSAGE = N_("We couldn't get that ready right now. We will keep trying.")
+GAVE_UP_MESSAGE = N_("We couldn't get that ready. Please try adding it again later.")
 #: A worker processing an item records so at least three times within this; an item left
 #: waiting or working longer than this has lost its job (``jobs.tasks.requeue_stalled``).
 STALLED_AFTER = timedelta(minutes=15)

@@ -29,6 +29,7 @@ from memorybox.memories.models import (
 )
 from memorybox.pagination import Order, Page, keyset
 from memorybox.storage import Storage, StorageError, new_key
+from memorybox.words import N_
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +110,7 @@ def add_item(
         raise
     if size == 0:
         storage.delete(key)
-        raise UnsupportedFile("That file is empty. Please choose another one.")
+        raise UnsupportedFile(N_("That file is empty. Please choose another one."))
     item = _new_item(
         actor, child, sniffed, details, storage, key, size, display_name_for_upload(filename)
     )

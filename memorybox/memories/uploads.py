@@ -26,6 +26,7 @@ from memorybox.db import db
 from memorybox.memories.models import UploadSession
 from memorybox.memories.services import display_name_for_upload
 from memorybox.storage import MIN_PART_SIZE, Storage, StorageError, new_key
+from memorybox.words import N_
 
 #: A PATCH is stored as parts of this size (see ``_parts``).
 PART_SIZE = 8 * 1024 * 1024
@@ -46,9 +47,9 @@ def start(
     *, user: User, child: Child, length: int, filename: str, storage: Storage, max_bytes: int
 ) -> UploadSession:
     if length <= 0:
-        raise UploadProblem("That file is empty. Please choose another one.")
+        raise UploadProblem(N_("That file is empty. Please choose another one."))
     if length > max_bytes:
-        raise UploadProblem("That file is too big. Please choose a smaller one.", 413)
+        raise UploadProblem(N_("That file is too big. Please choose a smaller one."), 413)
     key = new_key("upload")
     upload_id = storage.start_upload(key, "application/octet-stream")
     session = UploadSession(
@@ -71,14 +72,14 @@ def append(
     """Store the ``length`` bytes of one PATCH as one or more parts; returns the new offset.
     When it fails part-way, the parts already stored count and the error is raised."""
     if session.complete:
-        raise UploadProblem("This upload is already finished.", 409)
+        raise UploadProblem(N_("This upload is already finished."), 409)
     if offset != session.offset:
-        raise UploadProblem("That part is not the next one.", 409)
+        raise UploadProblem(N_("That part is not the next one."), 409)
     last = offset + length == session.length
     if length <= 0 or offset + length > session.length:
-        raise UploadProblem("That part does not fit the file.", 400)
+        raise UploadProblem(N_("That part does not fit the file."), 400)
     if length > MAX_PATCH_SIZE or (not last and length < MIN_PART_SIZE):
-        raise UploadProblem("Parts must be between 5 MB and 64 MB, except the last.", 400)
+        raise UploadProblem(N_("Parts must be between 5 MB and 64 MB, except the last."), 400)
     upload_id, parts = session.id, session.parts
     key, storage_upload_id = session.storage_key, session.storage_upload_id
     db.session.commit()  # nothing is held open while the bytes arrive
@@ -92,7 +93,7 @@ def append(
         if last:
             storage.complete_upload(key, storage_upload_id)
     except FileNotFoundError:  # finished or cancelled by another request meanwhile
-        raise UploadProblem("This upload is already finished or was stopped.", 409) from None
+        raise UploadProblem(N_("This upload is already finished or was stopped."), 409) from None
     except BaseException:
         if last and stored == length:  # stored, but not joined into the file: the last part
             parts, stored = parts - 1, stored - sizes[-1]  # is to be sent again, and then joined
@@ -133,7 +134,7 @@ def _record(upload_id: str, offset: int, parts: int, new_offset: int, *, complet
     )
     db.session.commit()
     if moved.rowcount != 1:  # type: ignore[attr-defined]
-        raise UploadProblem("That part is not the next one.", 409)
+        raise UploadProblem(N_("That part is not the next one."), 409)
 
 
 def cancel(session: UploadSession, storage: Storage) -> None:

@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from flask_babel import gettext
+from flask_babel.speaklater import LazyString
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from memorybox import clock
+from memorybox import clock, i18n
 from memorybox.accounts.models import Authority, Role, User
 from memorybox.audit import service as audit
 from memorybox.children import relationships
@@ -26,10 +28,13 @@ from memorybox.notifications import service as notifications
 from memorybox.notifications.models import HelpRequest
 from memorybox.notifications.service import Sender, Target
 from memorybox.notifications.working_hours import add_working_hours
+from memorybox.words import N_, Words
 
 log = logging.getLogger(__name__)
 
 DUTY_TEAM = "the duty team"
+#: stored when an unanswered "I need help" had nobody to go on to
+NOBODY_ESCALATED = "nobody (no manager or duty inbox is set up)"
 
 
 def ask(child: Child, by: User, sender: Sender) -> HelpRequest:
@@ -51,7 +56,10 @@ def ask(child: Child, by: User, sender: Sender) -> HelpRequest:
         sender,
         workers,
         kind="help",
-        message=f"{child.display_name} pressed “I need help”. Please get in touch with them today.",
+        message=Words(
+            N_("%(name)s pressed “I need help”. Please get in touch with them today."),
+            name=child.display_name,
+        ),
         target=Target.HELP,
         target_id=request.id,
         child=child,
@@ -109,17 +117,25 @@ def escalate(request: HelpRequest, sender: Sender) -> bool:
     db.session.refresh(request)
     child = request.child
     no_worker = request.sent_to == DUTY_TEAM
-    when = request.created_at.astimezone(clock.LOCAL_ZONE).strftime("%-d %B at %H:%M")
+    when = LazyString(i18n.moment_short, request.created_at)
     if no_worker:
-        message = (
-            f"{child.display_name} pressed “I need help” and has no social worker in Memory "
-            "Box. Please make sure someone gets in touch with them today."
+        message = Words(
+            N_(
+                "%(name)s pressed “I need help” and has no social worker in Memory Box. "
+                "Please make sure someone gets in touch with them today."
+            ),
+            name=child.display_name,
         )
     else:
-        message = (
-            f"{child.display_name} pressed “I need help” on {when} and nobody has said they "
-            f"have seen it yet. It was sent to {request.sent_to}. Please make sure someone "
-            "gets in touch with them."
+        message = Words(
+            N_(
+                "%(name)s pressed “I need help” on %(when)s and nobody has said they have "
+                "seen it yet. It was sent to %(who)s. Please make sure someone gets in touch "
+                "with them."
+            ),
+            name=child.display_name,
+            when=when,
+            who=request.sent_to,
         )
     told = notifications.tell(
         sender,
@@ -134,23 +150,36 @@ def escalate(request: HelpRequest, sender: Sender) -> bool:
     sent_to = [p.display_name for p in told]
     duty = child.authority.duty_email
     if duty:
+        first = child.display_name.split()[0] if child.display_name else ""
+        link = f"{sender.base_url}/help/{request.id}"
         notifications.email(
             sender.mailer,
             duty,
-            "Urgent: a child has asked for help in Memory Box",
-            f"A child ({child.display_name.split()[0] if child.display_name else 'a child'}) "
-            f"pressed “I need help” in Memory Box on {when}"
-            + (
-                ", and has no allocated social worker.\n\n"
+            gettext("Urgent: a child has asked for help in Memory Box"),
+            (
+                gettext(
+                    "A child (%(name)s) pressed “I need help” in Memory Box on %(when)s, and "
+                    "has no allocated social worker.",
+                    name=first,
+                    when=str(when),
+                )
                 if no_worker
-                else ", and nobody has acknowledged it yet.\n\n"
+                else gettext(
+                    "A child (%(name)s) pressed “I need help” in Memory Box on %(when)s, and "
+                    "nobody has acknowledged it yet.",
+                    name=first,
+                    when=str(when),
+                )
             )
-            + f"Sign in to see it and say it has been seen: {sender.base_url}/help/{request.id}\n"
-            "If a child is in danger, call 999.\n",
+            + "\n\n"
+            + gettext("Sign in to see it and say it has been seen: %(link)s", link=link)
+            + "\n"
+            + gettext("If a child is in danger, call 999.")
+            + "\n",
             sender.mail_from,
         )
         sent_to.append(f"the duty inbox ({duty})")
-    request.escalated_to = ", ".join(sent_to) or "nobody (no manager or duty inbox is set up)"
+    request.escalated_to = ", ".join(sent_to) or NOBODY_ESCALATED
     audit.record(None, "help:escalated", request)
     db.session.commit()
     log.warning("help request %s escalated to %d people", request.id, len(told))
@@ -186,7 +215,10 @@ def acknowledge(request: HelpRequest, by: User, sender: Sender) -> None:
         by,
         sender,
         kind="help_seen",
-        message=f"{by.display_name} has seen that you need help. They will be in touch.",
+        message=Words(
+            N_("%(name)s has seen that you need help. They will be in touch."),
+            name=by.display_name,
+        ),
         target=Target.HELP,
     )
 

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, TypeVar
 
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, select, update
 
-from memorybox import clock, memo
+from memorybox import clock, i18n, memo
 from memorybox.accounts.models import User
 from memorybox.children.models import Child
 from memorybox.db import db
@@ -65,7 +66,7 @@ def notify(
     note = Notification(
         user_id=user.id,
         kind=kind,
-        message=message,
+        message=in_their_words(message, user),
         target_type=target.value if target is not None else "",
         target_id=target_id,
         child_id=child_id,
@@ -110,15 +111,32 @@ def tell(
 
 def email_new_message(sender: Sender, person: User, note: Notification, *, urgent: bool) -> None:
     """The only email a person gets about a message: no names but theirs, no content."""
-    subject = "You have a new message in Memory Box"
-    if urgent:
-        subject = "Urgent: " + subject
-    body = (
-        f"Hi {person.first_name},\n\n"
-        "You have a new message in Memory Box.\n\n"
-        f"Sign in to see it: {sender.base_url}/notifications/{note.id}\n"
-    )
+    with force_locale(i18n.language_of(person)):
+        subject = (
+            gettext("Urgent: You have a new message in Memory Box")
+            if urgent
+            else gettext("You have a new message in Memory Box")
+        )
+        body = (
+            "\n\n".join(
+                [
+                    gettext("Hi %(name)s,", name=person.first_name),
+                    gettext("You have a new message in Memory Box."),
+                    gettext(
+                        "Sign in to see it: %(link)s",
+                        link=f"{sender.base_url}/notifications/{note.id}",
+                    ),
+                ]
+            )
+            + "\n"
+        )
     email(sender.mailer, person.email, subject, body, sender.mail_from)
+
+
+def in_their_words(message: str, person: User) -> str:
+    """A notification's words in the language ``person`` reads (it is stored as written)."""
+    with force_locale(i18n.language_of(person)):
+        return i18n.problem_words(message)
 
 
 def email(mailer: Mailer, to: str, subject: str, body: str, sender: str) -> None:

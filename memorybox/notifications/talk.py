@@ -16,9 +16,10 @@ from memorybox.notifications.service import Sender, Target
 from memorybox.policy import Action
 from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience
+from memorybox.words import N_, Words
 
 WORDS_MAX = 500
-TALK_WISH = "So we can talk about it."
+TALK_WISH = N_("So we can talk about it.")
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,10 @@ def ask(item: MemoryItem, by: User, words: str, show_item: bool, sender: Sender)
         sender,
         told_to,
         kind="talk",
-        message=f"{child.display_name} would like to talk with you about one of their memories.",
+        message=Words(
+            N_("%(name)s would like to talk with you about one of their memories."),
+            name=child.display_name,
+        ),
         target=Target.TALK,
         target_id=request.id,
         child=child,
@@ -89,7 +93,10 @@ def acknowledge(request: TalkRequest, by: User, sender: Sender) -> None:
         by,
         sender,
         kind="talk_seen",
-        message=f"{by.display_name} has seen that you'd like to talk. They will be in touch.",
+        message=Words(
+            N_("%(name)s has seen that you'd like to talk. They will be in touch."),
+            name=by.display_name,
+        ),
         target=Target.TALK,
     )
 

@@ -17,6 +17,7 @@ from memorybox.db import db
 from memorybox.memories.models import MemoryItem
 from memorybox.search.models import TAG_MAX, ItemTag, Tag
 from memorybox.search.text import document
+from memorybox.words import N_, Words
 
 #: the most tags one thing can have
 PER_ITEM = 20
@@ -62,9 +63,13 @@ def add(item: MemoryItem, raw: str) -> Tag:
     name = clean(raw)
     key = key_of(name)
     if not key:
-        raise TagError("Please type a word for your tag.")
+        raise TagError(N_("Please type a word for your tag."))
     if len(name) > TAG_MAX:
-        raise TagError(f"A tag can be up to {TAG_MAX} letters long. Please make it shorter.")
+        raise TagError(
+            Words(
+                N_("A tag can be up to %(num)s letters long. Please make it shorter."), num=TAG_MAX
+            )
+        )
     tag = _find(item.child_id, key)
     if tag is None:
         tag = Tag(child_id=item.child_id, name=name, name_key=key)
@@ -79,7 +84,11 @@ def add(item: MemoryItem, raw: str) -> Tag:
     if tag.id not in on:
         if len(on) >= PER_ITEM:
             db.session.rollback()
-            raise TagError(f"This has {PER_ITEM} tags already. You could take one off first.")
+            raise TagError(
+                Words(
+                    N_("This has %(num)s tags already. You could take one off first."), num=PER_ITEM
+                )
+            )
         db.session.add(ItemTag(item_id=item.id, tag_id=tag.id))
     tag_id = tag.id
     try:

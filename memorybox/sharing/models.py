@@ -3,6 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,9 +23,9 @@ class Audience(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            "carers": "your foster carers",
-            "social_worker": "your social worker",
-            "person": "one person",
+            "carers": _("your foster carers"),
+            "social_worker": _("your social worker"),
+            "person": _("one person"),
         }[self.value]
 
 
@@ -35,8 +36,8 @@ class Basis(enum.StrEnum):
     @property
     def label(self) -> str:
         return {
-            "own_decision": "you decided",
-            "on_behalf": "your social worker decided for you",
+            "own_decision": _("you decided"),
+            "on_behalf": _("your social worker decided for you"),
         }[self.value]
 
 

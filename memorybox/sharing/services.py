@@ -17,6 +17,7 @@ from memorybox.memories.models import ItemStatus, MemoryItem
 from memorybox.pagination import Order, Page, keyset
 from memorybox.sharing.models import Audience, Basis, Collection, CollectionItem, Consent
 from memorybox.story.models import StorySection
+from memorybox.words import N_
 
 
 class SharingError(ValueError):
@@ -68,23 +69,23 @@ def grant(
 ) -> Consent:
     subjects = [s for s in (item, collection, story_section) if s is not None]
     if len(subjects) != 1:
-        raise SharingError("Choose one thing to share.")
+        raise SharingError(N_("Choose one thing to share."))
     subject_child_id = subjects[0].child_id
     if subject_child_id != child.id:
-        raise SharingError("Choose one thing to share.")
+        raise SharingError(N_("Choose one thing to share."))
     if item is not None and (item.status is not ItemStatus.KEPT or item.in_bin):
-        raise SharingError("Only things kept in the box can be shared.")
+        raise SharingError(N_("Only things kept in the box can be shared."))
     if story_section is not None and not story_section.versions:
-        raise SharingError("Save some writing in this part first, then you can share it.")
+        raise SharingError(N_("Save some writing in this part first, then you can share it."))
     if audience is Audience.PERSON:
         if person is None or person.id not in {p.id for p in people_in_childs_life(child)}:
-            raise SharingError("Please choose someone from the list.")
+            raise SharingError(N_("Please choose someone from the list."))
     else:
         person = None
     if ends_on is not None and ends_on <= clock.today():
-        raise SharingError("The end date needs to be after today.")
+        raise SharingError(N_("The end date needs to be after today."))
     if on_behalf and not childs_wishes.strip():
-        raise SharingError("Please write down what the child wants, in their words.")
+        raise SharingError(N_("Please write down what the child wants, in their words."))
     consent = Consent(
         child_id=child.id,
         item_id=item.id if item else None,
@@ -280,7 +281,7 @@ def create_collection(child: Child, name: str) -> Collection:
 
 def add_to_collection(collection: Collection, item: MemoryItem) -> None:
     if item.child_id != collection.child_id:
-        raise SharingError("That isn't in your box.")
+        raise SharingError(N_("That isn't in your box."))
     exists = db.session.scalar(
         select(CollectionItem).where(
             CollectionItem.collection_id == collection.id, CollectionItem.item_id == item.id

@@ -35,6 +35,7 @@ from memorybox.story.models import (
     StorySection,
     latest_key,
 )
+from memorybox.words import N_, Words
 
 
 class StoryError(ValueError):
@@ -42,41 +43,45 @@ class StoryError(ValueError):
 
 
 DEFAULT_PROMPTS: tuple[tuple[str, str, str], ...] = (
-    ("about-me", "About me", "What would you like people to know about you? What do you enjoy?"),
+    (
+        "about-me",
+        N_("About me"),
+        N_("What would you like people to know about you? What do you enjoy?"),
+    ),
     (
         "people",
-        "People who matter to me",
-        "Who is important to you? What do you like about them?",
+        N_("People who matter to me"),
+        N_("Who is important to you? What do you like about them?"),
     ),
     (
         "places",
-        "Places I have lived",
-        "Where have you lived? What do you remember about each place?",
+        N_("Places I have lived"),
+        N_("Where have you lived? What do you remember about each place?"),
     ),
     (
         "school",
-        "School and what I am good at",
-        "What is school like for you? What are you good at, in or out of school?",
+        N_("School and what I am good at"),
+        N_("What is school like for you? What are you good at, in or out of school?"),
     ),
     (
         "health",
-        "Health and what helps me",
-        "How do you look after yourself? What helps you feel okay?",
+        N_("Health and what helps me"),
+        N_("How do you look after yourself? What helps you feel okay?"),
     ),
     (
         "worries",
-        "Things that worry me",
-        "Is anything worrying you? You only write what you want to.",
+        N_("Things that worry me"),
+        N_("Is anything worrying you? You only write what you want to."),
     ),
     (
         "adults-know",
-        "What I want the adults in my life to know",
-        "What should the grown-ups around you understand about you?",
+        N_("What I want the adults in my life to know"),
+        N_("What should the grown-ups around you understand about you?"),
     ),
     (
         "hopes",
-        "My hopes for the future",
-        "What would you like to happen next? What are your dreams?",
+        N_("My hopes for the future"),
+        N_("What would you like to happen next? What are your dreams?"),
     ),
 )
 
@@ -137,7 +142,7 @@ def _seed_defaults(authority: Authority) -> None:
 def add_prompt(authority: Authority, title: str, hint: str) -> StoryPrompt:
     title = one_line(title, TITLE_MAX)
     if not title:
-        raise StoryError("Please give the prompt a title.")
+        raise StoryError(N_("Please give the prompt a title."))
     last = db.session.scalar(
         select(func.max(StoryPrompt.position)).where(StoryPrompt.authority_id == authority.id)
     )
@@ -155,7 +160,7 @@ def add_prompt(authority: Authority, title: str, hint: str) -> StoryPrompt:
 def rename_prompt(prompt: StoryPrompt, title: str, hint: str) -> None:
     title = one_line(title, TITLE_MAX)
     if not title:
-        raise StoryError("Please give the prompt a title.")
+        raise StoryError(N_("Please give the prompt a title."))
     prompt.title = title
     prompt.hint = one_line(hint, HINT_MAX)
     db.session.commit()
@@ -254,7 +259,7 @@ def set_gentle(section: StorySection, field: str, value: bool) -> None:
 def add_own_section(child: Child, title: str) -> StorySection:
     title = one_line(title, TITLE_MAX)
     if not title:
-        raise StoryError("Please give your new part a title.")
+        raise StoryError(N_("Please give your new part a title."))
     section = StorySection(child_id=child.id, own_title=title)
     db.session.add(section)
     db.session.commit()
@@ -279,7 +284,7 @@ def _check_items(section: StorySection, items: Iterable[MemoryItem]) -> list[Mem
     allowed = {i.id for i in attachable_items(section.child)}
     chosen = list(items)
     if any(i.id not in allowed for i in chosen):
-        raise StoryError("You can only add things that are in your box.")
+        raise StoryError(N_("You can only add things that are in your box."))
     return chosen
 
 
@@ -295,7 +300,7 @@ def save_version(
     """Save a new version; ``None`` when nothing changed since the last one. Clears the draft."""
     text = plain_text(body)
     if len(text) > BODY_MAX:
-        raise StoryError(f"This part can have up to {BODY_MAX:,} letters.")
+        raise StoryError(Words(N_("This part can have up to %(num)s letters."), num=BODY_MAX))
     chosen = _check_items(section, items)
     latest = section.latest
     draft = draft_of(section)
@@ -328,7 +333,7 @@ def save_version(
 def restore(section: StorySection, version: SectionVersion, by: User) -> SectionVersion:
     """Restoring makes a new version with the old words (and the old things still in the box)."""
     if version.section_id != section.id:
-        raise StoryError("That version is not part of this section.")
+        raise StoryError(N_("That version is not part of this section."))
     allowed = {i.id for i in attachable_items(section.child)}
     items = [i for i in version.items if i.id in allowed]
     new = save_version(section, version.body, items, by, restored_from=version.number)
@@ -361,7 +366,7 @@ def draft_of(section: StorySection) -> SectionDraft | None:
 def save_draft(section: StorySection, body: str) -> SectionDraft:
     text = plain_text(body)
     if len(text) > BODY_MAX:
-        raise StoryError(f"This part can have up to {BODY_MAX:,} letters.")
+        raise StoryError(Words(N_("This part can have up to %(num)s letters."), num=BODY_MAX))
     draft = draft_of(section)
     if draft is None:
         draft = SectionDraft(section_id=section.id, body=text)

@@ -26,6 +26,7 @@ from flask import current_app
 
 from memorybox.media import av, errors, tools
 from memorybox.media.errors import MediaError
+from memorybox.words import N_
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,9 @@ MAX_SECONDS = 15 * 60  # a voice note for a story; longer sound is cut here
 DECODE_SECONDS = 120
 CPU_THREADS = 2  # the machines have two cores
 
-NOT_INSTALLED = "Turning voice notes into words isn't set up here."
-NO_WORDS = "We couldn't hear any words in this. You could type them instead."
-COULD_NOT = "We couldn't turn this into words just now. Please try again later."
+NOT_INSTALLED = N_("Turning voice notes into words isn't set up here.")
+NO_WORDS = N_("We couldn't hear any words in this. You could type them instead.")
+COULD_NOT = N_("We couldn't turn this into words just now. Please try again later.")
 
 
 def _package_model() -> Path | None:

@@ -23,6 +23,7 @@ from memorybox.storage import Storage, StorageError
 from memorybox.story import services as story
 from memorybox.story import transcribe
 from memorybox.story.models import SectionVersion, StorySection, Transcript, TranscriptState
+from memorybox.words import N_
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def request(section: StorySection, item: MemoryItem, by: User) -> tuple[Transcri
     """Ask for the words in ``item``. Returns the transcript and whether a job must be queued
     (not when one is already waiting, working or done)."""
     if item not in voice_notes(section):
-        raise story.StoryError("You can only turn voice notes in this part into words.")
+        raise story.StoryError(N_("You can only turn voice notes in this part into words."))
     found = transcript_for(section, item)
     if found is not None and found.used_in_version_id is None:
         if found.state is not TranscriptState.FAILED:
@@ -146,7 +147,7 @@ def use(transcript: Transcript, words: str, by: User) -> SectionVersion | None:
     section = transcript.section
     words = story.plain_text(words).strip()
     if not words:
-        raise story.StoryError("There are no words to add. You could type some, or go back.")
+        raise story.StoryError(N_("There are no words to add. You could type some, or go back."))
     draft = story.unsaved_draft(section)
     latest = section.latest
     base = draft.body if draft is not None else (latest.body if latest is not None else "")

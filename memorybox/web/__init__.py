@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from importlib import import_module
 from pathlib import Path
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from memorybox import clock, memo
+from memorybox import memo
 from memorybox.accounts import services as accounts
 from memorybox.accounts.models import User
 from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.extensions import login_manager
-from memorybox.web import access, errors, lists, security
+from memorybox.web import access, errors, lists, security, words
 
 BLUEPRINTS = (
     "auth",
@@ -42,11 +42,12 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(import_module(f"memorybox.web.{name}").bp)
 
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message = _l("Please sign in to see that page.")
     login_manager.session_protection = "basic"
     login_manager.user_loader(_load_user)
 
     security.init_app(app)
+    words.init_app(app)
     errors.init_app(app)
 
     app.jinja_env.globals["can"] = access.can
@@ -54,14 +55,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["unread_notifications"] = _unread
     app.jinja_env.globals["my_child"] = _my_child
     app.jinja_env.globals["more_url"] = lists.more_url
-    app.jinja_env.filters["local"] = _local_time
     vendor = Path(app.static_folder or "") / "vendor"
     app.jinja_env.globals["vendor_available"] = lambda name: (vendor / name).is_file()
-
-
-def _local_time(moment: datetime, pattern: str = "%-d %B %Y at %H:%M") -> str:
-    """A stored (UTC) moment as people in England read it."""
-    return moment.astimezone(clock.LOCAL_ZONE).strftime(pattern)
 
 
 def _load_user(session_id: str) -> User | None:

@@ -19,6 +19,7 @@ from memorybox.policy import Action
 from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience, Consent
 from memorybox.story.models import SectionVersion, StorySection
+from memorybox.words import N_, Words
 
 
 def sender() -> Sender:
@@ -55,15 +56,15 @@ def _subject(consent: Consent) -> tuple[Target, int]:
 def shared(consent: Consent) -> None:
     child = consent.child
     target, target_id = _subject(consent)
-    what = {
-        Target.ITEM: "something new",
-        Target.SECTION: "part of their story",
-        Target.COLLECTION: "an album",
+    template = {
+        Target.ITEM: N_("%(name)s has shared something new with you."),
+        Target.SECTION: N_("%(name)s has shared part of their story with you."),
+        Target.COLLECTION: N_("%(name)s has shared an album with you."),
     }[target]
     tell(
         audience_members(consent),
         kind="shared",
-        message=f"{child.display_name} has shared {what} with you.",
+        message=Words(template, name=child.display_name),
         target=target,
         target_id=target_id,
         child=child,
@@ -90,7 +91,10 @@ def section_changed(section: StorySection, version: SectionVersion | None) -> li
     return tell(
         readers,
         kind="story_changed",
-        message=f"{child.display_name} has changed part of their story that they share with you.",
+        message=Words(
+            N_("%(name)s has changed part of their story that they share with you."),
+            name=child.display_name,
+        ),
         target=Target.SECTION,
         target_id=section.id,
         child=child,
@@ -107,7 +111,10 @@ def first_read(section: StorySection, reader: User) -> None:
     tell(
         [young_person],
         kind="story_read",
-        message=f"{reader.display_name} read part of your story for the first time.",
+        message=Words(
+            N_("%(name)s read part of your story for the first time."),
+            name=reader.display_name,
+        ),
         target=Target.OWN_SECTION,
         target_id=section.id,
         child=child,
@@ -118,8 +125,10 @@ def _suggestion_waiting(item: MemoryItem, kind: str) -> None:
     tell(
         [item.child.user],
         kind=kind,
-        message=f"{item.added_by.display_name} sent you something. You can choose if you "
-        "want to keep it.",
+        message=Words(
+            N_("%(name)s sent you something. You can choose if you want to keep it."),
+            name=item.added_by.display_name,
+        ),
         target=Target.ITEM,
         target_id=item.id,
         child=item.child,
@@ -137,8 +146,14 @@ def item_added(item: MemoryItem) -> None:
         tell(
             relationships.social_workers_of(child.id),
             kind="review",
-            message=f"{adder.display_name} sent something for {child.display_name}. "
-            f"Please check it before {child.display_name} sees it.",
+            message=Words(
+                N_(
+                    "%(adder)s sent something for %(name)s. "
+                    "Please check it before %(name)s sees it."
+                ),
+                adder=adder.display_name,
+                name=child.display_name,
+            ),
             target=Target.REVIEW,
             target_id=item.id,
             child=child,
@@ -155,7 +170,9 @@ def reviewed(item: MemoryItem, approved: bool) -> None:
         tell(
             [item.added_by],
             kind="not_approved",
-            message=f"Something you sent for {child.display_name} was not passed on.",
+            message=Words(
+                N_("Something you sent for %(name)s was not passed on."), name=child.display_name
+            ),
             target=Target.ITEM,
             target_id=item.id,
             child=child,
@@ -169,13 +186,19 @@ def decided(item: MemoryItem, kept: bool, wrote: bool) -> None:
     child = item.child
     if adder.id == child.user_id or not policy.can(adder, Action.ITEM_VIEW, item):
         return
-    message = (
-        f"{child.display_name} kept what you sent."
-        if kept
-        else f"{child.display_name} chose not to keep what you sent."
-    )
-    if wrote:
-        message += f" {child.display_name} wrote you a few words."
+    if kept:
+        template = (
+            N_("%(name)s kept what you sent. %(name)s wrote you a few words.")
+            if wrote
+            else N_("%(name)s kept what you sent.")
+        )
+    else:
+        template = (
+            N_("%(name)s chose not to keep what you sent. %(name)s wrote you a few words.")
+            if wrote
+            else N_("%(name)s chose not to keep what you sent.")
+        )
+    message = Words(template, name=child.display_name)
     tell(
         [adder],
         kind="decided",
@@ -191,10 +214,14 @@ def commented(item: MemoryItem, author: User) -> None:
     people: list[User | None]
     if child.user_id == author.id:
         people = [item.added_by]
-        message = f"{child.display_name} wrote a comment on something you sent."
+        message = Words(
+            N_("%(name)s wrote a comment on something you sent."), name=child.display_name
+        )
     else:
         people = [child.user]
-        message = f"{author.display_name} wrote to you about something in your box."
+        message = Words(
+            N_("%(name)s wrote to you about something in your box."), name=author.display_name
+        )
     tell(
         [p for p in people if p is not None and p.id != author.id],
         kind="comment",

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext, ngettext
+from flask_babel.speaklater import LazyString
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -33,14 +36,30 @@ from memorybox.sharing.models import Visit
 from memorybox.story import services as story
 from memorybox.story.models import StorySection
 
-#: kind -> (one, many), in the order a caseload lists them
-KINDS: dict[str, tuple[str, str]] = {
-    "help": ("help request not seen yet", "help requests not seen yet"),
-    "talk": ("request to talk", "requests to talk"),
-    "review": ("waiting for your approval", "waiting for your approval"),
-    "story": ("story part changed or not read", "story parts changed or not read"),
-    "shared": ("new share", "new shares"),
-    "comment": ("new comment", "new comments"),
+#: kind -> how many of it, in words, in the order a caseload lists them
+KINDS: dict[str, Callable[[int], str]] = {
+    "help": lambda n: ngettext(
+        "%(num)s help request not seen yet", "%(num)s help requests not seen yet", n
+    ),
+    "talk": lambda n: ngettext("%(num)s request to talk", "%(num)s requests to talk", n),
+    "review": lambda n: ngettext(
+        "%(num)s waiting for your approval", "%(num)s waiting for your approval", n
+    ),
+    "story": lambda n: ngettext(
+        "%(num)s story part changed or not read", "%(num)s story parts changed or not read", n
+    ),
+    "shared": lambda n: ngettext("%(num)s new share", "%(num)s new shares", n),
+    "comment": lambda n: ngettext("%(num)s new comment", "%(num)s new comments", n),
+}
+
+#: kind -> the heading of its column on a manager's Caseloads page
+HEADINGS: dict[str, LazyString] = {
+    "help": lazy_gettext("Help requests not seen yet"),
+    "talk": lazy_gettext("Requests to talk"),
+    "review": lazy_gettext("Waiting for your approval"),
+    "story": lazy_gettext("Story parts changed or not read"),
+    "shared": lazy_gettext("New shares"),
+    "comment": lazy_gettext("New comments"),
 }
 
 #: how many new shares the single view names one by one (the rest are counted)
@@ -81,11 +100,7 @@ class Attention:
         self.counts[need.kind] += 1
 
     def summary(self) -> list[str]:
-        return [
-            f"{self.counts[kind]} {one if self.counts[kind] == 1 else many}"
-            for kind, (one, many) in KINDS.items()
-            if self.counts[kind]
-        ]
+        return [say(self.counts[kind]) for kind, say in KINDS.items() if self.counts[kind]]
 
 
 Key = tuple[int, int]  # (viewer id, child id)
@@ -123,7 +138,7 @@ def gather(
                     Need(
                         "help",
                         request.created_at,
-                        f"{name} pressed “I need help”",
+                        _("%(name)s pressed “I need help”", name=name),
                         url_for("help.help_request", request_id=request.id),
                         urgent=True,
                     )
@@ -136,7 +151,7 @@ def gather(
                     Need(
                         "talk",
                         talk.created_at,
-                        f"{name} would like to talk about one of their memories",
+                        _("%(name)s would like to talk about one of their memories", name=name),
                         url_for("help.talk_request", request_id=talk.id),
                     )
                 )
@@ -147,7 +162,11 @@ def gather(
                     Need(
                         "review",
                         item.created_at,
-                        f"{item.added_by.display_name} sent “{item.title}” for you to check",
+                        _(
+                            "%(name)s sent “%(title)s” for you to check",
+                            name=item.added_by.display_name,
+                            title=item.title,
+                        ),
                         url_for("items.show", item_id=item.id),
                     )
                 )
@@ -190,12 +209,24 @@ def _story(
                 continue
             latest = section.latest
             assert latest is not None
-            what = "has changed since you last read it" if receipt else "is new to you"
+            words = (
+                _(
+                    "“%(title)s” in %(name)s's story has changed since you last read it",
+                    title=section.title,
+                    name=section.child.display_name,
+                )
+                if receipt
+                else _(
+                    "“%(title)s” in %(name)s's story is new to you",
+                    title=section.title,
+                    name=section.child.display_name,
+                )
+            )
             attention.add(
                 Need(
                     "story",
                     latest.created_at,
-                    f"“{section.title}” in {section.child.display_name}'s story {what}",
+                    words,
                     url_for("story.read", section_id=section.id),
                 )
             )
@@ -248,7 +279,7 @@ def _shares_of_one(attention: Attention, viewer: User, child: Child) -> None:
             Need(
                 "shared",
                 row.since,
-                f"“{row.title}” was shared with you",
+                _("“%(title)s” was shared with you", title=row.title),
                 url_for("items.show", item_id=row.item_id),
             )
         )

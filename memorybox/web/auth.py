@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from memorybox import i18n
 from memorybox.accounts import services as accounts
 from memorybox.accounts.passwords import Passwords
 from memorybox.extensions import limiter
 from memorybox.web.access import actor, signed_in_actor
 from memorybox.web.forms import AcceptInvitationForm, ChangePasswordForm, LoginForm
+from memorybox.words import words_of
 
 bp = Blueprint("auth", __name__)
 
-LOGIN_FAILED = "That email and password don't match. Please check them and try again."
+LOGIN_FAILED = _l("That email and password don't match. Please check them and try again.")
 
 
 def _passwords() -> Passwords:
@@ -58,7 +62,7 @@ def login() -> Response | str | tuple[str, int]:
 @bp.post("/logout")
 def logout() -> Response:
     logout_user()
-    flash("You have signed out. See you soon.")
+    flash(_("You have signed out. See you soon."))
     return redirect(url_for("auth.login"))
 
 
@@ -74,10 +78,10 @@ def accept_invitation() -> Response | str | tuple[str, int]:
                 _passwords(), form.token.data or "", form.password.data or ""
             )
         except accounts.InvitationError as exc:
-            form.token.errors = [str(exc)]
+            form.token.errors = [i18n.problem_words(words_of(exc))]
             return render_template("auth/invite.html", form=form), 400
         login_user(user)
-        flash(f"Welcome, {user.display_name}! Your account is ready.")
+        flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name))
         return redirect(url_for("home.index"))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/invite.html", form=form), status
@@ -90,11 +94,11 @@ def change_password() -> Response | str | tuple[str, int]:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not _passwords().verify(user.password_hash, form.current.data or ""):
-            form.current.errors = ["That isn't your password now. Please try again."]
+            form.current.errors = [_("That isn't your password now. Please try again.")]
             return render_template("account/password.html", form=form), 400
         accounts.change_password(_passwords(), user, form.password.data or "")
         login_user(user)  # this session carries on; every other one has ended
-        flash("Your password has changed. Anywhere else you were signed in has been signed out.")
+        flash(_("Your password has changed. Anywhere else you were signed in has been signed out."))
         return redirect(url_for("home.index"))
     status = 400 if request.method == "POST" else 200
     return render_template("account/password.html", form=form), status

@@ -13,8 +13,9 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
-from memorybox import pagination
+from memorybox import i18n, pagination
 from memorybox.accounts.models import User
 from memorybox.children.models import Child
 from memorybox.jobs.tasks import process_item
@@ -28,6 +29,7 @@ from memorybox.web import alerts, lists
 from memorybox.web.access import can, load, signed_in_actor, signed_in_only, storage
 from memorybox.web.errors import wants_json
 from memorybox.web.forms import AddItemForm
+from memorybox.words import words_of
 
 bp = Blueprint("box", __name__, url_prefix="/children/<int:child_id>")
 
@@ -115,7 +117,7 @@ def store_upload(form: AddItemForm, child: Child, user: User) -> MemoryItem:
                 or not can(Action.UPLOAD_USE, resumable)
             ):
                 # The same answer whether it is missing or someone else's.
-                raise AddRefused("We lost track of that file. Please choose it again.", 400)
+                raise AddRefused(_("We lost track of that file. Please choose it again."), 400)
             return memories.add_item_from_upload(
                 actor=user, upload=resumable, details=details, storage=storage()
             )
@@ -129,12 +131,12 @@ def store_upload(form: AddItemForm, child: Child, user: User) -> MemoryItem:
             max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
         )
     except UnsupportedFile as exc:
-        raise AddRefused(str(exc), 415) from None
+        raise AddRefused(i18n.problem_words(words_of(exc)), 415) from None
     except memories.TooLarge:
-        raise AddRefused("That file is too big. Please choose a smaller one.", 413) from None
+        raise AddRefused(_("That file is too big. Please choose a smaller one."), 413) from None
     except StorageError:
         raise AddRefused(
-            "We couldn't save that just now. Please try again in a minute.", 503
+            _("We couldn't save that just now. Please try again in a minute."), 503
         ) from None
 
 
@@ -160,17 +162,24 @@ def add(child_id: int) -> ResponseReturnValue:
     alerts.item_added(item)
     target = url_for("carer.home")
     if can(Action.BOX_VIEW, child):
-        flash(f"“{item.title}” is in your box now.")
+        flash(_("“%(title)s” is in your box now.", title=item.title))
         target = url_for("items.show", item_id=item.id)
     elif item.status is ItemStatus.AWAITING_APPROVAL:
         flash(
-            f"Thank you. {child.display_name}'s social worker will check “{item.title}” "
-            f"first, then pass it on to {child.display_name}."
+            _(
+                "Thank you. %(name)s's social worker will check “%(title)s” first, then pass "
+                "it on to %(name)s.",
+                name=child.display_name,
+                title=item.title,
+            )
         )
     else:
         flash(
-            f"Thank you. “{item.title}” has been sent to {child.display_name}, "
-            "who can choose to keep it."
+            _(
+                "Thank you. “%(title)s” has been sent to %(name)s, who can choose to keep it.",
+                title=item.title,
+                name=child.display_name,
+            )
         )
     if wants_json():
         return jsonify(redirect=target), 201

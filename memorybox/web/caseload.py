@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from memorybox import pagination
@@ -56,5 +57,5 @@ def reviews() -> ResponseReturnValue:
 def decides_sharing(child_id: int) -> ResponseReturnValue:
     child = load(Child, child_id, Action.CAPACITY_RECORD)
     sharing.record_decides_for_self(child, signed_in_actor())
-    flash(f"Recorded: {child.display_name} now decides who sees their things.")
+    flash(_("Recorded: %(name)s now decides who sees their things.", name=child.display_name))
     return redirect(url_for("shared.child", child_id=child.id))

@@ -6,6 +6,9 @@ import logging
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf.csrf import CSRFError
 from limits.errors import StorageError as LimitsStorageError
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
@@ -17,37 +20,41 @@ from memorybox.extensions import login_manager
 
 log = logging.getLogger(__name__)
 
-MESSAGES = {
-    400: ("Something was not quite right", "Please go back and try again."),
+MESSAGES: dict[int, tuple[LazyString, LazyString]] = {
+    400: (_l("Something was not quite right"), _l("Please go back and try again.")),
     404: (
-        "We can't find that page",
-        "It may have moved, or you may not have access to it. Go back to your home page.",
+        _l("We can't find that page"),
+        _l("It may have moved, or you may not have access to it. Go back to your home page."),
     ),
-    405: ("That didn't work", "Please go back and try again."),
+    405: (_l("That didn't work"), _l("Please go back and try again.")),
     413: (
-        "That file is too big",
-        "Please choose a smaller file. Nothing has been saved yet, so you can try again.",
+        _l("That file is too big"),
+        _l("Please choose a smaller file. Nothing has been saved yet, so you can try again."),
     ),
     429: (
-        "Too many tries",
-        "Please wait a few minutes, then try again. This keeps your account safe.",
+        _l("Too many tries"),
+        _l("Please wait a few minutes, then try again. This keeps your account safe."),
     ),
-    500: ("Sorry, something went wrong on our side", "Please try again in a minute."),
-    503: ("We can't save things right now", "Please try again in a few minutes."),
+    500: (_l("Sorry, something went wrong on our side"), _l("Please try again in a minute.")),
+    503: (_l("We can't save things right now"), _l("Please try again in a few minutes.")),
 }
 
 
 #: When a service the app needs is down: what people read (503, "please try again").
-UNAVAILABLE = {
+UNAVAILABLE: dict[str, tuple[LazyString, LazyString]] = {
     "database": (
-        "Memory Box is having a short rest",
-        "Something on our side stopped for a moment. Your things are safe. "
-        "Please try again in a minute.",
+        _l("Memory Box is having a short rest"),
+        _l(
+            "Something on our side stopped for a moment. Your things are safe. "
+            "Please try again in a minute."
+        ),
     ),
     "sign-in": (
-        "We can't sign you in just now",
-        "Something on our side stopped for a moment. Your account is safe. "
-        "Please try again in a minute.",
+        _l("We can't sign you in just now"),
+        _l(
+            "Something on our side stopped for a moment. Your account is safe. "
+            "Please try again in a minute."
+        ),
     ),
 }
 
@@ -71,7 +78,7 @@ def render_unavailable(kind: str) -> ResponseReturnValue:
         db.session.rollback()
     except SQLAlchemyError:
         log.warning("could not roll back after an outage")
-    title, message = UNAVAILABLE[kind]
+    title, message = (str(words) for words in UNAVAILABLE[kind])
     if wants_json():
         response = jsonify(error=title, message=message)
     else:
@@ -92,8 +99,8 @@ def render_error(
     status: int, title: str | None = None, message: str | None = None
 ) -> ResponseReturnValue:
     default_title, default_message = MESSAGES.get(status, MESSAGES[400])
-    title = title or default_title
-    message = message or default_message
+    title = title or str(default_title)
+    message = message or str(default_message)
     if wants_json():
         return jsonify(error=title, message=message), status
     return render_template("errors/error.html", title=title, message=message, status=status), status
@@ -104,9 +111,11 @@ def init_app(app: Flask) -> None:
     def _csrf(_error: CSRFError) -> ResponseReturnValue:
         return render_error(
             400,
-            "This page timed out",
-            "For your safety, forms expire after a while. Please go back, reload the page "
-            "and try again.",
+            _("This page timed out"),
+            _(
+                "For your safety, forms expire after a while. Please go back, reload the page "
+                "and try again."
+            ),
         )
 
     @app.errorhandler(HTTPException)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
+from memorybox import i18n
 from memorybox.audit import service as audit
 from memorybox.children.models import Child
 from memorybox.db import db
@@ -25,7 +27,7 @@ def _status(export: Export) -> dict[str, object]:
         "kind": export.kind.value,
         "state": export.state.value,
         "progress": export.progress,
-        "error": export.error,
+        "error": i18n.problem_words(export.error or ""),
         "ready": export.ready,
         "size": export.size,
         "download_url": url_for("exports.download", export_id=export.id) if export.ready else None,
@@ -59,7 +61,12 @@ def create(child_id: int) -> ResponseReturnValue:
     require(Action.EXPORT_REQUEST, exports.unsaved(me, child, kind))
     export = exports.request(me, child, kind)
     tasks.build_export(export.id)
-    flash(f"We are making your {kind.label.lower()}. It will be ready to download below.")
+    flash(
+        _(
+            "We are making your %(kind)s. It will be ready to download below.",
+            kind=kind.label.lower(),
+        )
+    )
     return redirect(url_for("exports.index", child_id=child.id))
 
 

@@ -3,6 +3,8 @@ taken on trust: views check every choice against policy and the authority."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -28,6 +30,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from memorybox import i18n
 from memorybox.accounts.models import Role
 from memorybox.accounts.passwords import MAX_LENGTH, password_problem
 from memorybox.memories.services import CAPTION_MAX, TITLE_MAX
@@ -45,200 +48,212 @@ class ConfirmForm(FlaskForm):
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        "Email address",
-        validators=[DataRequired("Please type your email address."), Length(max=254)],
+        _l("Email address"),
+        validators=[DataRequired(_l("Please type your email address.")), Length(max=254)],
     )
     password = PasswordField(
-        "Password", validators=[DataRequired("Please type your password."), Length(max=MAX_LENGTH)]
+        _l("Password"),
+        validators=[DataRequired(_l("Please type your password.")), Length(max=MAX_LENGTH)],
     )
 
 
 class AcceptInvitationForm(FlaskForm):
     token = StringField(
-        "Your invite code",
-        validators=[DataRequired("Please paste the invite code from your link."), Length(max=200)],
+        _l("Your invite code"),
+        validators=[
+            DataRequired(_l("Please paste the invite code from your link.")),
+            Length(max=200),
+        ],
     )
     password = PasswordField(
-        "Choose a password", validators=[DataRequired("Please choose a password."), _good_password]
+        _l("Choose a password"),
+        validators=[DataRequired(_l("Please choose a password.")), _good_password],
     )
     confirm = PasswordField(
-        "Type it again",
+        _l("Type it again"),
         validators=[
-            DataRequired("Please type your password again."),
-            EqualTo("password", "The two passwords are different. Please try again."),
+            DataRequired(_l("Please type your password again.")),
+            EqualTo("password", _l("The two passwords are different. Please try again.")),
         ],
     )
 
 
 class ChangePasswordForm(FlaskForm):
     current = PasswordField(
-        "Your password now", validators=[DataRequired("Please type your password now.")]
+        _l("Your password now"), validators=[DataRequired(_l("Please type your password now."))]
     )
     password = PasswordField(
-        "New password", validators=[DataRequired("Please choose a new password."), _good_password]
+        _l("New password"),
+        validators=[DataRequired(_l("Please choose a new password.")), _good_password],
     )
     confirm = PasswordField(
-        "Type the new password again",
+        _l("Type the new password again"),
         validators=[
-            DataRequired("Please type it again."),
-            EqualTo("password", "The two passwords are different. Please try again."),
+            DataRequired(_l("Please type it again.")),
+            EqualTo("password", _l("The two passwords are different. Please try again.")),
         ],
     )
 
 
 class ItemDetailsForm(FlaskForm):
     title = StringField(
-        "Title",
+        _l("Title"),
         validators=[
-            DataRequired("Please give it a title."),
-            Length(max=TITLE_MAX, message=f"Titles can have up to {TITLE_MAX} letters."),
+            DataRequired(_l("Please give it a title.")),
+            Length(max=TITLE_MAX, message=i18n.up_to_letters(TITLE_MAX)),
         ],
     )
     caption = TextAreaField(
-        "What is this memory about? (you can leave this empty)",
+        _l("What is this memory about? (you can leave this empty)"),
         validators=[
             Optional(),
-            Length(max=CAPTION_MAX, message=f"Please keep this under {CAPTION_MAX} letters."),
+            Length(max=CAPTION_MAX, message=i18n.keep_under(CAPTION_MAX)),
         ],
     )
     memory_date = DateField(
-        "When is this memory from? (you can leave this empty)",
+        _l("When is this memory from? (you can leave this empty)"),
         validators=[Optional()],
     )
 
 
 class AddItemForm(ItemDetailsForm):
-    file = FileField("Choose a file")
+    file = FileField(_l("Choose a file"))
     content_note = TextAreaField(
-        "Is there something hard about this? (you don't have to say)",
-        validators=[Optional(), Length(max=300, message="Please keep this under 300 letters.")],
+        _l("Is there something hard about this? (you don't have to say)"),
+        validators=[Optional(), Length(max=300, message=i18n.keep_under(300))],
     )
     # Set by the page's script when the file went up in resumable parts instead.
     upload = HiddenField(validators=[Optional(), Length(max=32)])
 
     def validate_file(self, field: FileField) -> None:
         if not field.data and not self.upload.data:
-            raise ValidationError("Please choose a file to add.")
+            raise ValidationError(_l("Please choose a file to add."))
 
 
 class InviteForm(FlaskForm):
     display_name = StringField(
-        "Their name", validators=[DataRequired("Please type their name."), Length(max=80)]
+        _l("Their name"), validators=[DataRequired(_l("Please type their name.")), Length(max=80)]
     )
     email = EmailField(
-        "Their email address",
+        _l("Their email address"),
         validators=[
-            DataRequired("Please type their email address."),
-            Email("That doesn't look like an email address.", check_deliverability=False),
+            DataRequired(_l("Please type their email address.")),
+            Email(_l("That doesn't look like an email address."), check_deliverability=False),
             Length(max=254),
         ],
     )
     role = SelectField(
-        "What they do",
-        choices=[SelectChoice(r.value, r.label) for r in Role],
+        _l("What they do"),
+        choices=[SelectChoice(r.value, LazyString(lambda r=r: r.label)) for r in Role],
         validators=[DataRequired()],
     )
     child_id = SelectField(
-        "For a young person: which child is this login for?", choices=[], validate_choice=False
+        _l("For a young person: which child is this login for?"), choices=[], validate_choice=False
     )
 
 
 class ChildForm(FlaskForm):
     display_name = StringField(
-        "Name the child likes to be called",
-        validators=[DataRequired("Please type a name."), Length(max=80)],
+        _l("Name the child likes to be called"),
+        validators=[DataRequired(_l("Please type a name.")), Length(max=80)],
     )
-    date_of_birth = DateField("Date of birth (optional)", validators=[Optional()])
+    date_of_birth = DateField(_l("Date of birth (optional)"), validators=[Optional()])
 
 
 class RelationshipForm(FlaskForm):
     person_id = SelectField(
-        "Who",
+        _l("Who"),
         choices=[],
         validate_choice=False,
-        validators=[DataRequired("Please choose someone.")],
+        validators=[DataRequired(_l("Please choose someone."))],
     )
-    start_date = DateField("Start date", validators=[DataRequired("Please give a start date.")])
-    end_date = DateField("End date (optional)", validators=[Optional()])
+    start_date = DateField(
+        _l("Start date"), validators=[DataRequired(_l("Please give a start date."))]
+    )
+    end_date = DateField(_l("End date (optional)"), validators=[Optional()])
 
 
 class ShareForm(FlaskForm):
     audience = RadioField(
-        "Who can see it?",
+        _l("Who can see it?"),
         choices=[
-            SelectChoice("carers", "My foster carers (whoever looks after me now)"),
-            SelectChoice("social_worker", "My social worker (whoever it is now)"),
-            SelectChoice("person", "One person I choose"),
+            SelectChoice("carers", _l("My foster carers (whoever looks after me now)")),
+            SelectChoice("social_worker", _l("My social worker (whoever it is now)")),
+            SelectChoice("person", _l("One person I choose")),
         ],
-        validators=[DataRequired("Please choose who can see it.")],
+        validators=[DataRequired(_l("Please choose who can see it."))],
     )
-    person_id = SelectField("Which person?", choices=[], validate_choice=False)
+    person_id = SelectField(_l("Which person?"), choices=[], validate_choice=False)
     ends_on = DateField(
-        "Stop sharing on this date (you can leave this empty)", validators=[Optional()]
+        _l("Stop sharing on this date (you can leave this empty)"), validators=[Optional()]
     )
     childs_wishes = TextAreaField(
-        "What does the child want? Write it in their words.",
-        validators=[Optional(), Length(max=2000, message="Please keep this under 2000 letters.")],
+        _l("What does the child want? Write it in their words."),
+        validators=[Optional(), Length(max=2000, message=i18n.keep_under(2000))],
     )
 
 
 class AlbumForm(FlaskForm):
     name = StringField(
-        "Name your album",
+        _l("Name your album"),
         validators=[
-            DataRequired("Please give your album a name."),
-            Length(max=80, message="Album names can have up to 80 letters."),
+            DataRequired(_l("Please give your album a name.")),
+            Length(max=80, message=_l("Album names can have up to 80 letters.")),
         ],
     )
 
 
 class CommentForm(FlaskForm):
     body = TextAreaField(
-        "Write a comment",
+        _l("Write a comment"),
         validators=[
-            DataRequired("Please write something first."),
-            Length(max=1000, message="Please keep comments under 1000 letters."),
+            DataRequired(_l("Please write something first.")),
+            Length(max=1000, message=_l("Please keep comments under 1000 letters.")),
         ],
     )
 
 
 class TalkForm(FlaskForm):
     words = TextAreaField(
-        "Do you want to say anything? (you don't have to)",
-        validators=[Optional(), Length(max=500, message="Please keep this under 500 letters.")],
+        _l("Do you want to say anything? (you don't have to)"),
+        validators=[Optional(), Length(max=500, message=i18n.keep_under(500))],
     )
     show_item = RadioField(
-        "Can your social worker see this, so you can talk about it?",
+        _l("Can your social worker see this, so you can talk about it?"),
         choices=[
-            SelectChoice("yes", "Yes, they can see it"),
-            SelectChoice("no", "No, just tell them I'd like to talk"),
+            SelectChoice("yes", _l("Yes, they can see it")),
+            SelectChoice("no", _l("No, just tell them I'd like to talk")),
         ],
-        validators=[DataRequired("Please choose yes or no.")],
+        validators=[DataRequired(_l("Please choose yes or no."))],
     )
 
 
 class AuthoritySettingsForm(FlaskForm):
     self_sharing_age = IntegerField(
-        "Age from which young people decide about sharing themselves",
+        _l("Age from which young people decide about sharing themselves"),
         validators=[
-            DataRequired("Please give an age."),
-            NumberRange(min=8, max=25, message="Please choose an age from 8 to 25."),
+            DataRequired(_l("Please give an age.")),
+            NumberRange(min=8, max=25, message=_l("Please choose an age from 8 to 25.")),
         ],
     )
-    moderation_required = BooleanField("Items from adults wait for the social worker's approval")
+    moderation_required = BooleanField(
+        _l("Items from adults wait for the social worker's approval")
+    )
     help_escalation_hours = IntegerField(
-        "Working hours before an “I need help” nobody has seen goes to the duty team and "
-        "team managers",
+        _l(
+            "Working hours before an “I need help” nobody has seen goes to the duty team and "
+            "team managers"
+        ),
         validators=[
             Optional(),
-            NumberRange(min=0, max=40, message="Please choose from 0 to 40 hours."),
+            NumberRange(min=0, max=40, message=_l("Please choose from 0 to 40 hours.")),
         ],
     )
     duty_email = EmailField(
-        "Duty team email (for “I need help” when a child has no social worker)",
+        _l("Duty team email (for “I need help” when a child has no social worker)"),
         validators=[
             Optional(),
-            Email("That doesn't look like an email address.", check_deliverability=False),
+            Email(_l("That doesn't look like an email address."), check_deliverability=False),
             Length(max=254),
         ],
     )

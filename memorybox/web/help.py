@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from memorybox.children.models import Child
 from memorybox.db import db
@@ -24,7 +25,7 @@ signed_in_only(bp)
 
 
 def _thanks(child: Child) -> None:
-    flash(f"Thank you. {child.display_name} has been told that you have seen it.")
+    flash(_("Thank you. %(name)s has been told that you have seen it.", name=child.display_name))
 
 
 @bp.get("/help/<int:request_id>")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from memorybox import i18n
 from memorybox.accounts.models import User
 from memorybox.audit import service as audit
 from memorybox.db import db
@@ -73,16 +75,17 @@ def gentle(item_id: int) -> ResponseReturnValue:
     try:
         choice = memories.Gentle(request.form.get("choice", ""))
     except ValueError:
-        flash("Please choose one of the buttons.")
+        flash(_("Please choose one of the buttons."))
         return _gentle_page(item, 400)
     memories.choose(item, choice)
     words = {
         memories.Gentle.OPEN: None,
-        memories.Gentle.LATER_WITH_SOMEONE: "That's fine. We'll ask you first next time, and "
-        "remind you who you wanted to be with.",
-        memories.Gentle.ALONE: "You can open it on your own now.",
-        memories.Gentle.HIDE: "It is hidden until you're ready. You can show it again any time.",
-        memories.Gentle.SHOW: "It is not hidden any more.",
+        memories.Gentle.LATER_WITH_SOMEONE: _(
+            "That's fine. We'll ask you first next time, and remind you who you wanted to be with."
+        ),
+        memories.Gentle.ALONE: _("You can open it on your own now."),
+        memories.Gentle.HIDE: _("It is hidden until you're ready. You can show it again any time."),
+        memories.Gentle.SHOW: _("It is not hidden any more."),
     }[choice]
     if words:
         flash(words)
@@ -124,7 +127,7 @@ def comment(item_id: int) -> ResponseReturnValue:
     memories.add_comment(item, author, form.body.data or "")
     db.session.commit()
     alerts.commented(item, author)
-    flash("Your comment is saved.")
+    flash(_("Your comment is saved."))
     return redirect(url_for("items.show", item_id=item.id) + "#comments")
 
 
@@ -152,20 +155,32 @@ def talk(item_id: int) -> ResponseReturnValue:
     asked = talking.ask(item, signed_in_actor(), form.words.data or "", show, alerts.sender())
     if asked is None:
         flash(
-            "You don't have a social worker in Memory Box right now, so we couldn't pass "
-            "this on. You could talk to an adult you trust."
+            _(
+                "You don't have a social worker in Memory Box right now, so we couldn't pass "
+                "this on. You could talk to an adult you trust."
+            )
         )
         return redirect(url_for("items.show", item_id=item.id))
-    names = " and ".join(p.display_name for p in asked.told)
-    message = f"We have told {names} that you'd like to talk."
+    names = i18n.and_list(p.display_name for p in asked.told)
     if asked.shared_with:
-        message += (
-            f" {names} can see “{item.title}” now. You can stop that at any time, "
-            "under “Who can see this”."
+        flash(
+            _(
+                "We have told %(names)s that you'd like to talk. %(names)s can see “%(title)s” "
+                "now. You can stop that at any time, under “Who can see this”.",
+                names=names,
+                title=item.title,
+            )
         )
     elif show:
-        message += f" We told {names} you said they may see it."
-    flash(message)
+        flash(
+            _(
+                "We have told %(names)s that you'd like to talk. We told %(names)s you said "
+                "they may see it.",
+                names=names,
+            )
+        )
+    else:
+        flash(_("We have told %(names)s that you'd like to talk.", names=names))
     return redirect(url_for("help.talk_request", request_id=asked.request.id))
 
 
@@ -174,7 +189,13 @@ def approve(item_id: int) -> ResponseReturnValue:
     item = load(MemoryItem, item_id, Action.ITEM_REVIEW)
     memories.review(item, signed_in_actor(), approve=True)
     alerts.reviewed(item, approved=True)
-    flash(f"“{item.title}” has been passed on to {item.child.display_name}.")
+    flash(
+        _(
+            "“%(title)s” has been passed on to %(name)s.",
+            title=item.title,
+            name=item.child.display_name,
+        )
+    )
     return redirect(url_for("caseload.reviews"))
 
 
@@ -184,8 +205,12 @@ def not_approve(item_id: int) -> ResponseReturnValue:
     memories.review(item, signed_in_actor(), approve=False)
     alerts.reviewed(item, approved=False)
     flash(
-        f"“{item.title}” will not be shown to {item.child.display_name}. "
-        f"{item.added_by.display_name} has been told."
+        _(
+            "“%(title)s” will not be shown to %(child)s. %(sender)s has been told.",
+            title=item.title,
+            child=item.child.display_name,
+            sender=item.added_by.display_name,
+        )
     )
     return redirect(url_for("caseload.reviews"))
 
@@ -263,14 +288,24 @@ def status(item_id: int) -> ResponseReturnValue:
 
 
 def processing_message(item: MemoryItem) -> str:
-    what = {"photo": "photo", "document": "document", "audio": "sound clip", "video": "video"}[
-        item.kind.value
-    ]
+    kind = item.kind.value
     if item.processing is Processing.READY:
         return ""
     if item.processing is Processing.FAILED:
-        return item.processing_error or f"We couldn't get your {what} ready."
-    return f"Getting your {what} ready…"
+        if item.processing_error:
+            return i18n.problem_words(item.processing_error)
+        return {
+            "photo": _("We couldn't get your photo ready."),
+            "document": _("We couldn't get your document ready."),
+            "audio": _("We couldn't get your sound clip ready."),
+            "video": _("We couldn't get your video ready."),
+        }[kind]
+    return {
+        "photo": _("Getting your photo ready…"),
+        "document": _("Getting your document ready…"),
+        "audio": _("Getting your sound clip ready…"),
+        "video": _("Getting your video ready…"),
+    }[kind]
 
 
 @bp.route("/edit", methods=["GET", "POST"])
@@ -284,7 +319,7 @@ def edit(item_id: int) -> ResponseReturnValue:
                 form.title.data or "", form.caption.data or "", form.memory_date.data
             ),
         )
-        flash("Saved.")
+        flash(_("Saved."))
         return redirect(url_for("items.show", item_id=item.id))
     status = 400 if request.method == "POST" else 200
     return render_template("items/edit.html", item=item, form=form), status
@@ -303,11 +338,17 @@ def _decide(item_id: int, keep: bool) -> Response:
         words = ""
     alerts.decided(item, kept=keep, wrote=bool(words))
     if not keep:
-        flash(f"OK. “{item.title}” won't go in the box.")
+        flash(_("OK. “%(title)s” won't go in the box.", title=item.title))
     elif can(Action.BOX_VIEW, item.child):
-        flash(f"“{item.title}” is in your box now.")
+        flash(_("“%(title)s” is in your box now.", title=item.title))
     else:
-        flash(f"“{item.title}” is in {item.child.display_name}'s box now.")
+        flash(
+            _(
+                "“%(title)s” is in %(name)s's box now.",
+                title=item.title,
+                name=item.child.display_name,
+            )
+        )
     return redirect(_after_deciding(item))
 
 
@@ -331,7 +372,7 @@ def _after_deciding(item: MemoryItem) -> str:
 def delete(item_id: int) -> Response:
     item = load(MemoryItem, item_id, Action.ITEM_DELETE)
     memories.move_to_bin(item)
-    flash(f"“{item.title}” is in your bin. You can bring it back for 30 days.")
+    flash(_("“%(title)s” is in your bin. You can bring it back for 30 days.", title=item.title))
     return redirect(url_for("box.gallery", child_id=item.child_id))
 
 
@@ -339,7 +380,7 @@ def delete(item_id: int) -> Response:
 def restore(item_id: int) -> Response:
     item = load(MemoryItem, item_id, Action.ITEM_RESTORE)
     memories.restore(item)
-    flash(f"“{item.title}” is back in your box.")
+    flash(_("“%(title)s” is back in your box.", title=item.title))
     return redirect(url_for("box.bin", child_id=item.child_id))
 
 
@@ -348,5 +389,5 @@ def purge(item_id: int) -> Response:
     item = load(MemoryItem, item_id, Action.ITEM_PURGE)
     child_id, title = item.child_id, item.title
     memories.delete_for_ever(item, storage())
-    flash(f"“{title}” has been deleted for ever.")
+    flash(_("“%(title)s” has been deleted for ever.", title=title))
     return redirect(url_for("box.bin", child_id=child_id))

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import abort, make_response, request, url_for
+from flask_babel import gettext as _
 
 from memorybox.pagination import BadCursor, Page
 from memorybox.web.errors import render_error
@@ -28,8 +29,8 @@ def page(read: Callable[[str | None], Page[T]], name: str = "after") -> Page[T]:
 def out_of_date() -> Any:
     return render_error(
         400,
-        "That link is out of date",
-        "Please go back to the start of the list and choose “Show more” again.",
+        _("That link is out of date"),
+        _("Please go back to the start of the list and choose “Show more” again."),
     )
 
 
@@ -40,7 +41,9 @@ def year(name: str = "from") -> int | None:
     if not raw.isdigit() or not 1900 <= int(raw) <= 2200:
         abort(
             make_response(
-                render_error(400, "We can't find that year", "Please choose a year from the list.")
+                render_error(
+                    400, _("We can't find that year"), _("Please choose a year from the list.")
+                )
             )
         )
     return int(raw)

@@ -8,10 +8,11 @@ from collections import Counter
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from memorybox import clock, pagination
+from memorybox import clock, i18n, pagination
 from memorybox.accounts import services as accounts
 from memorybox.accounts.models import Authority, Invitation, Role, User
 from memorybox.children import relationships
@@ -32,6 +33,7 @@ from memorybox.web.forms import (
     RelationshipForm,
 )
 from memorybox.web.story import PromptForm
+from memorybox.words import words_of
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -74,7 +76,7 @@ def settings() -> ResponseReturnValue:
             authority.help_escalation_hours = form.help_escalation_hours.data
         authority.duty_email = (form.duty_email.data or "").strip().lower()
         db.session.commit()
-        flash("Settings saved.")
+        flash(_("Settings saved."))
         return redirect(url_for("manage.settings"))
     status = 400 if request.method == "POST" else 200
     return render_template("manage/settings.html", form=form), status
@@ -96,7 +98,7 @@ def people() -> str:
 def invite() -> ResponseReturnValue:
     authority = _authority()
     form = InviteForm()
-    form.child_id.choices = [SelectChoice("", "Not a young person")] + [
+    form.child_id.choices = [SelectChoice("", _("Not a young person"))] + [
         SelectChoice(str(c.id), c.display_name) for c in children.children_without_login(authority)
     ]
     if form.validate_on_submit():
@@ -106,7 +108,7 @@ def invite() -> ResponseReturnValue:
             child = db.session.get(Child, child_id)
             if child is None or child.authority_id != authority.id:
                 child = None
-                form.child_id.errors = ["Please choose a child from your authority."]
+                form.child_id.errors = [_("Please choose a child from your authority.")]
                 return render_template("manage/invite.html", form=form), 400
         try:
             issued = accounts.invite(
@@ -119,7 +121,7 @@ def invite() -> ResponseReturnValue:
                 child=child,
             )
         except accounts.InvitationError as exc:
-            form.email.errors = [str(exc)]
+            form.email.errors = [i18n.problem_words(words_of(exc))]
             return render_template("manage/invite.html", form=form), 400
         link = invitation_link(issued.token)
         return render_template(
@@ -138,7 +140,7 @@ def invitation_link(token: str) -> str:
 def revoke_invitation(invitation_id: int) -> Response:
     invitation = load(Invitation, invitation_id, Action.INVITATION_REVOKE)
     accounts.revoke_invitation(invitation)
-    flash(f"The invitation for {invitation.display_name} has been cancelled.")
+    flash(_("The invitation for %(name)s has been cancelled.", name=invitation.display_name))
     return redirect(url_for("manage.people"))
 
 
@@ -160,20 +162,27 @@ def team_manager(user_id: int) -> Response:
     chosen = _int_or_none(request.form.get("team_manager_id"))
     manager = db.session.get(User, chosen) if chosen is not None else None
     if user.role is not Role.SOCIAL_WORKER:
-        flash("Only social workers have a team manager.")
+        flash(_("Only social workers have a team manager."))
     elif chosen is not None and (
         manager is None
         or manager.role is not Role.MANAGER
         or manager.authority_id != user.authority_id
     ):
-        flash("Please choose a manager from your authority.")
+        flash(_("Please choose a manager from your authority."))
     else:
         user.team_manager_id = manager.id if manager is not None else None
         db.session.commit()
         flash(
-            f"Saved. {manager.display_name} is {user.display_name}'s team manager."
+            _(
+                "Saved. %(manager)s is %(name)s's team manager.",
+                manager=manager.display_name,
+                name=user.display_name,
+            )
             if manager is not None
-            else f"Saved. Help {user.display_name} does not answer in time goes to every manager."
+            else _(
+                "Saved. Help %(name)s does not answer in time goes to every manager.",
+                name=user.display_name,
+            )
         )
     return redirect(url_for("manage.person", user_id=user.id))
 
@@ -202,7 +211,7 @@ def caseloads() -> str:
     return render_template(
         "manage/caseloads.html",
         rows=lists.page(lambda after: pagination.slice_of(rows, after)),
-        kinds=attention.KINDS,
+        kinds=attention.HEADINGS,
         unallocated_help=helping.open_without_worker(authority),
     )
 
@@ -211,7 +220,12 @@ def caseloads() -> str:
 def disable(user_id: int) -> Response:
     user = load(User, user_id, Action.ACCOUNT_DISABLE)
     accounts.disable(user)
-    flash(f"{user.display_name}'s account is switched off. They have been signed out everywhere.")
+    flash(
+        _(
+            "%(name)s's account is switched off. They have been signed out everywhere.",
+            name=user.display_name,
+        )
+    )
     return redirect(url_for("manage.person", user_id=user.id))
 
 
@@ -219,7 +233,7 @@ def disable(user_id: int) -> Response:
 def enable(user_id: int) -> Response:
     user = load(User, user_id, Action.ACCOUNT_DISABLE)
     accounts.enable(user)
-    flash(f"{user.display_name}'s account is switched on again.")
+    flash(_("%(name)s's account is switched on again.", name=user.display_name))
     return redirect(url_for("manage.person", user_id=user.id))
 
 
@@ -238,7 +252,7 @@ def new_child() -> ResponseReturnValue:
     form = ChildForm()
     if form.validate_on_submit():
         child = children.add_child(authority, form.display_name.data or "", form.date_of_birth.data)
-        flash(f"{child.display_name} has been added.")
+        flash(_("%(name)s has been added.", name=child.display_name))
         return redirect(url_for("manage.child", child_id=child.id))
     status = 400 if request.method == "POST" else 200
     return render_template("manage/child_new.html", form=form), status
@@ -246,13 +260,13 @@ def new_child() -> ResponseReturnValue:
 
 def _relationship_forms(child: Child) -> tuple[RelationshipForm, RelationshipForm]:
     placement_form = RelationshipForm(prefix="placement")
-    placement_form.person_id.label.text = "Foster carer"
+    placement_form.person_id.label.text = _("Foster carer")
     placement_form.person_id.choices = [
         SelectChoice(str(u.id), u.display_name)
         for u in children.people_with_role(child.authority, Role.CARER)
     ]
     allocation_form = RelationshipForm(prefix="allocation")
-    allocation_form.person_id.label.text = "Social worker"
+    allocation_form.person_id.label.text = _("Social worker")
     allocation_form.person_id.choices = [
         SelectChoice(str(u.id), u.display_name)
         for u in children.people_with_role(child.authority, Role.SOCIAL_WORKER)
@@ -297,9 +311,9 @@ def _record(child_id: int, kind: str) -> ResponseReturnValue:
     try:
         record(child, person, form.start_date.data, form.end_date.data, signed_in_actor())
     except children.RelationshipError as exc:
-        form.person_id.errors = [str(exc)]
+        form.person_id.errors = [i18n.problem_words(words_of(exc))]
         return _render_child_with(child, placement_form, allocation_form, 400)
-    flash("Saved.")
+    flash(_("Saved."))
     return redirect(url_for("manage.child", child_id=child.id))
 
 
@@ -317,7 +331,7 @@ def add_allocation(child_id: int) -> ResponseReturnValue:
 def end_placement(placement_id: int) -> Response:
     placement = load(Placement, placement_id, Action.RELATIONSHIP_END)
     children.end_now(placement)
-    flash(f"The placement with {placement.carer.display_name} has ended today.")
+    flash(_("The placement with %(name)s has ended today.", name=placement.carer.display_name))
     return redirect(url_for("manage.child", child_id=placement.child_id))
 
 
@@ -325,7 +339,7 @@ def end_placement(placement_id: int) -> Response:
 def end_allocation(allocation_id: int) -> Response:
     allocation = load(Allocation, allocation_id, Action.RELATIONSHIP_END)
     children.end_now(allocation)
-    flash(f"{allocation.social_worker.display_name}'s allocation has ended today.")
+    flash(_("%(name)s's allocation has ended today.", name=allocation.social_worker.display_name))
     return redirect(url_for("manage.child", child_id=allocation.child_id))
 
 
@@ -359,9 +373,14 @@ def story_prompts() -> ResponseReturnValue:
         try:
             prompt = story.add_prompt(authority, form.title.data or "", form.hint.data or "")
         except story.StoryError as exc:
-            form.title.errors = [str(exc)]
+            form.title.errors = [i18n.problem_words(words_of(exc))]
         else:
-            flash(f"Added “{prompt.title}”. Children see it at the end of their story.")
+            flash(
+                _(
+                    "Added “%(title)s”. Children see it at the end of their story.",
+                    title=prompt.title,
+                )
+            )
             return redirect(url_for("manage.story_prompts"))
     return _render_prompts(authority, form)
 
@@ -374,9 +393,9 @@ def rename_story_prompt(prompt_id: int) -> ResponseReturnValue:
         try:
             story.rename_prompt(prompt, form.title.data or "", form.hint.data or "")
         except story.StoryError as exc:
-            form.title.errors = [str(exc)]
+            form.title.errors = [i18n.problem_words(words_of(exc))]
         else:
-            flash(f"Saved “{prompt.title}”.")
+            flash(_("Saved “%(title)s”.", title=prompt.title))
             return redirect(url_for("manage.story_prompts"))
     return _render_prompts(prompt.authority, PromptForm(formdata=None), (prompt.id, form))
 
@@ -396,8 +415,11 @@ def hide_story_prompt(prompt_id: int) -> Response:
         hide = not prompt.is_hidden
         story.set_prompt_hidden(prompt, hide)
         flash(
-            f"“{prompt.title}” is hidden. Children who already wrote in it keep their words."
+            _(
+                "“%(title)s” is hidden. Children who already wrote in it keep their words.",
+                title=prompt.title,
+            )
             if hide
-            else f"“{prompt.title}” is showing again."
+            else _("“%(title)s” is showing again.", title=prompt.title)
         )
     return redirect(url_for("manage.story_prompts"))

@@ -7,7 +7,10 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale, lazy_gettext, refresh
+from flask_babel import get_locale, gettext, refresh
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField
@@ -97,25 +100,27 @@ def read() -> ResponseReturnValue:
 
 
 class MessageSettingsForm(FlaskForm):
-    email_messages = BooleanField("Send me an email when I have a new message")
-    tell_me_reads = BooleanField("Tell me when someone reads part of my story for the first time")
+    email_messages = BooleanField(_l("Send me an email when I have a new message"))
+    tell_me_reads = BooleanField(
+        _l("Tell me when someone reads part of my story for the first time")
+    )
     trusted_person = SelectField(
-        "Someone you trust to open hard memories with", choices=[], validate_choice=False
+        _l("Someone you trust to open hard memories with"), choices=[], validate_choice=False
     )
 
     def validate_trusted_person(self, field: SelectField) -> None:
         # Only someone from the list (or nobody); not sent at all keeps the choice as it is.
         if field.raw_data and field.data not in {str(c[0]) for c in field.iter_choices()}:
-            raise ValidationError("Please choose someone from the list.")
+            raise ValidationError(_("Please choose someone from the list."))
 
     trusted_how = StringField(
-        "How to reach them (you don't have to say)",
-        validators=[Optional(), Length(max=200, message="Please keep this under 200 letters.")],
+        _l("How to reach them (you don't have to say)"),
+        validators=[Optional(), Length(max=200, message=i18n.keep_under(200))],
     )
-    language = SelectField(lazy_gettext("Language"), choices=[], validators=[Optional()])
+    language = SelectField(_l("Language"), choices=[], validators=[Optional()])
     theme = RadioField(
-        "Colours for your pages",
-        choices=[SelectChoice(name, words) for name, words in THEMES.items()],
+        _l("Colours for your pages"),
+        choices=[SelectChoice(name, LazyString(gettext, words)) for name, words in THEMES.items()],
         validators=[Optional()],
     )
 
@@ -149,7 +154,7 @@ def settings() -> ResponseReturnValue:
         del form.trusted_how
     else:
         people = sharing.people_in_childs_life(own)
-        form.trusted_person.choices = [SelectChoice("", "Nobody yet")] + [
+        form.trusted_person.choices = [SelectChoice("", _("Nobody yet"))] + [
             SelectChoice(str(p.id), describe(p, own)) for p in people
         ]
         if request.method == "GET":
@@ -171,7 +176,7 @@ def settings() -> ResponseReturnValue:
             if form.trusted_how.raw_data:
                 own.trusted_how = " ".join((form.trusted_how.data or "").split())
         db.session.commit()
-        flash("Saved. You can change these at any time.")
+        flash(_("Saved. You can change these at any time."))
         return redirect(url_for("notifications.settings"))
     status = 400 if request.method == "POST" else 200
     return render_template(

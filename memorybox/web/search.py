@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 
 from memorybox import policy
 from memorybox.children.models import Child
@@ -26,12 +29,12 @@ bp = Blueprint("search", __name__)
 signed_in_only(bp)
 
 #: what "Show me" offers: a kind of thing, or the story only
-KINDS: dict[str, str] = {
-    "photo": "Photos",
-    "video": "Videos",
-    "audio": "Sounds",
-    "document": "Documents",
-    "story": "Story",
+KINDS: dict[str, LazyString] = {
+    "photo": _l("Photos"),
+    "video": _l("Videos"),
+    "audio": _l("Sounds"),
+    "document": _l("Documents"),
+    "story": _l("Story"),
 }
 #: the most tags one search may ask for (more can't all be on one thing)
 MAX_TAGS = tags.PER_ITEM
@@ -60,22 +63,23 @@ def _read(years: list[int], album_ids: set[int], tag_ids: set[int]) -> tuple[Ask
         tags=args.getlist("tag"),
     )
     if len(asked.text) > finder.QUERY_MAX:
-        asked.errors["q"] = (
-            f"That is too long to look for. Please use {finder.QUERY_MAX} letters or fewer."
+        asked.errors["q"] = _(
+            "That is too long to look for. Please use %(num)s letters or fewer.",
+            num=finder.QUERY_MAX,
         )
         asked.text = asked.text[: finder.QUERY_MAX]
     if asked.kind and asked.kind not in KINDS:
-        asked.errors["kind"] = "Please choose what to show from the list."
+        asked.errors["kind"] = _("Please choose what to show from the list.")
         asked.kind = ""
     if asked.year and asked.year not in {str(y) for y in years}:
-        asked.errors["year"] = "Please choose a year from the list."
+        asked.errors["year"] = _("Please choose a year from the list.")
         asked.year = ""
     if asked.album and asked.album not in {str(a) for a in album_ids}:
-        asked.errors["album"] = "Please choose an album from the list."
+        asked.errors["album"] = _("Please choose an album from the list.")
         asked.album = ""
     offered = {str(t) for t in tag_ids}
     if len(asked.tags) > MAX_TAGS or any(t not in offered for t in asked.tags):
-        asked.errors["tag"] = "Please choose tags from the list."
+        asked.errors["tag"] = _("Please choose tags from the list.")
         asked.tags = [t for t in asked.tags if t in offered][:MAX_TAGS]
     search = finder.Search(
         terms=terms(asked.text),

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from flask import Response, redirect, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from memorybox.storage import RangeNotSatisfiable, StorageError
 from memorybox.web.access import storage
@@ -61,4 +62,6 @@ def send_stored(
 
 
 def _unavailable() -> ResponseReturnValue:
-    return render_error(503, "We can't open that just now", "Please try again in a few minutes.")
+    return render_error(
+        503, _("We can't open that just now"), _("Please try again in a few minutes.")
+    )

@@ -7,7 +7,7 @@ from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from memorybox import clock, policy
+from memorybox import clock, i18n, policy
 from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.memories import services as memories
@@ -51,7 +51,7 @@ def child(child_id: int) -> ResponseReturnValue:
         since=since,
         needs=needs,
         sections=[(s, *changes[s.id]) for s in readable],
-        read_on=story.read_on,
+        read_on=i18n.read_on,
     )
     # Remembered after the first page is made: what it shows as new is new since the visit
     # before (and stays so on the pages after it).

@@ -9,11 +9,12 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
-from memorybox import clock, policy
+from memorybox import clock, i18n, policy
 from memorybox.accounts.models import User
 from memorybox.audit import service as audit
 from memorybox.audit.models import AuditEvent
@@ -28,10 +29,11 @@ from memorybox.policy import Action
 from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience, Collection, Consent
 from memorybox.story.models import StorySection
-from memorybox.web import alerts, lists
+from memorybox.web import alerts, lists, words
 from memorybox.web.access import can, load, require, signed_in_actor, signed_in_only
 from memorybox.web.forms import AlbumForm, ShareForm
 from memorybox.web.people import describe
+from memorybox.words import words_of
 
 bp = Blueprint("sharing", __name__)
 
@@ -85,27 +87,72 @@ def _seen_lines(events: list[AuditEvent], child: Child) -> list[SeenLine]:
     lines: list[SeenLine] = []
     seen_keys: set[tuple[object, ...]] = set()
     for event in events:
+        day = event.occurred_at.astimezone(clock.LOCAL_ZONE).date()
+        who = describe(event.actor, child)
+        # "Jo, your foster carer, looked at ...": a description with a comma is closed by one
+        said = {"who": who + ("," if ", " in who else ""), "day": i18n.weekday(day)}
         if event.item_id:
             verb = "downloaded" if event.action == "item:download" else "looked at"
-            what = (
-                f"“{titles[event.item_id]}”" if event.item_id in titles else "something you deleted"
-            )
+            title = titles.get(event.item_id)
+            what = title or ""
+            if verb == "downloaded":
+                words = (
+                    _("%(who)s downloaded “%(title)s” on %(day)s.", title=title, **said)
+                    if title is not None
+                    else _("%(who)s downloaded something you deleted on %(day)s.", **said)
+                )
+            else:
+                words = (
+                    _("%(who)s looked at “%(title)s” on %(day)s.", title=title, **said)
+                    if title is not None
+                    else _("%(who)s looked at something you deleted on %(day)s.", **said)
+                )
         elif event.target_type == "storysection" and event.action == Action.SECTION_READ.value:
             verb = "read"
             heading = sections.get(event.target_id or 0)
-            what = f"“{heading}” in your story" if heading else "part of your story"
+            what = heading or ""
+            words = (
+                _("%(who)s read “%(title)s” in your story on %(day)s.", title=heading, **said)
+                if heading
+                else _("%(who)s read part of your story on %(day)s.", **said)
+            )
         elif event.target_type == "export":
             verb = "downloaded" if event.action == Action.EXPORT_DOWNLOAD.value else "asked for"
             label = kinds.get(event.target_id or 0)
-            what = "a copy of what you share with them" + (f": {label}" if label else "")
+            what = label or ""
+            if verb == "downloaded":
+                words = (
+                    _(
+                        "%(who)s downloaded a copy of what you share with them: %(kind)s on "
+                        "%(day)s.",
+                        kind=label,
+                        **said,
+                    )
+                    if label
+                    else _(
+                        "%(who)s downloaded a copy of what you share with them on %(day)s.", **said
+                    )
+                )
+            else:
+                words = (
+                    _(
+                        "%(who)s asked for a copy of what you share with them: %(kind)s on "
+                        "%(day)s.",
+                        kind=label,
+                        **said,
+                    )
+                    if label
+                    else _(
+                        "%(who)s asked for a copy of what you share with them on %(day)s.", **said
+                    )
+                )
         else:
             continue
-        day = event.occurred_at.astimezone(clock.LOCAL_ZONE).date()
         key = (event.actor_id, verb, what, day)
         if key in seen_keys:
             continue
         seen_keys.add(key)
-        lines.append(SeenLine(describe(event.actor, child), verb, what, day))
+        lines.append(SeenLine(who, verb, what, day, words))
     return lines
 
 
@@ -126,12 +173,13 @@ class SeenLine:
     verb: str
     what: str
     day: date
+    words: str  # the whole line, in the page's language
 
 
 def _share_form(child: Child) -> ShareForm:
     form = ShareForm()
     people = sharing.people_in_childs_life(child)
-    form.person_id.choices = [SelectChoice("", "Choose someone")] + [
+    form.person_id.choices = [SelectChoice("", _("Choose someone"))] + [
         SelectChoice(str(p.id), describe(p, child)) for p in people
     ]
     return form
@@ -169,11 +217,11 @@ def handle_share(
             **subject,
         )
     except sharing.SharingError as exc:
-        form.audience.errors = [str(exc)]
+        form.audience.errors = [i18n.problem_words(words_of(exc))]
         return render_template(template, **args), 400
     db.session.commit()
     alerts.shared(consent)
-    flash(f"Done. “{title}” is shared. You can stop sharing at any time.")
+    flash(_("Done. “%(title)s” is shared. You can stop sharing at any time.", title=title))
     return redirect(done)
 
 
@@ -212,7 +260,13 @@ def share_album(collection_id: int) -> ResponseReturnValue:
 def stop(consent_id: int) -> ResponseReturnValue:
     consent = load(Consent, consent_id, Action.CONSENT_REVOKE)
     sharing.revoke(consent, signed_in_actor())
-    flash(f"Stopped. {describe_audience(consent)} can't see “{consent.subject_title}” any more.")
+    flash(
+        _(
+            "Stopped. %(who)s can't see “%(title)s” any more.",
+            who=describe_audience(consent),
+            title=consent.subject_title,
+        )
+    )
     target = request.form.get("next", "")
     if target.startswith("/") and not target.startswith("//"):
         return redirect(target)
@@ -232,7 +286,9 @@ def albums(child_id: int) -> ResponseReturnValue:
     form = AlbumForm()
     if form.validate_on_submit():
         album = sharing.create_collection(child, form.name.data or "")
-        flash(f"Your album “{album.name}” is ready. Add things to it from their pages.")
+        flash(
+            _("Your album “%(name)s” is ready. Add things to it from their pages.", name=album.name)
+        )
         return redirect(url_for("sharing.album", collection_id=album.id))
     status = 400 if request.method == "POST" else 200
     return render_template(
@@ -274,7 +330,7 @@ def _album_and_item(collection_raw: str, item_raw: str) -> tuple[Collection, Mem
 def add_to_album(item_id: int) -> ResponseReturnValue:
     collection, item = _album_and_item(request.form.get("collection_id", ""), str(item_id))
     sharing.add_to_collection(collection, item)
-    flash(f"“{item.title}” is in your album “{collection.name}”.")
+    flash(_("“%(title)s” is in your album “%(name)s”.", title=item.title, name=collection.name))
     return redirect(url_for("items.show", item_id=item.id))
 
 
@@ -282,7 +338,13 @@ def add_to_album(item_id: int) -> ResponseReturnValue:
 def remove_from_album(collection_id: int) -> ResponseReturnValue:
     collection, item = _album_and_item(str(collection_id), request.form.get("item_id", ""))
     sharing.remove_from_collection(collection, item)
-    flash(f"“{item.title}” is out of the album “{collection.name}”. It is still in your box.")
+    flash(
+        _(
+            "“%(title)s” is out of the album “%(name)s”. It is still in your box.",
+            title=item.title,
+            name=collection.name,
+        )
+    )
     return redirect(url_for("sharing.album", collection_id=collection.id))
 
 
@@ -294,7 +356,12 @@ def help(child_id: int) -> ResponseReturnValue:
             "sharing/help.html", child=child, asked=helping.requests_of(child), active="help"
         )
     asked = helping.ask(child, signed_in_actor(), alerts.sender())
-    flash(f"We have told {asked.sent_to}. Someone will get in touch with you as soon as they can.")
+    flash(
+        _(
+            "We have told %(who)s. Someone will get in touch with you as soon as they can.",
+            who=words.told(asked),
+        )
+    )
     # Redirect, so reloading the page never sends a second alert.
     return redirect(url_for("sharing.help", child_id=child.id, sent=1))
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from memorybox import pagination, policy
+from memorybox import i18n, pagination, policy
 from memorybox.audit import service as audit
 from memorybox.children.models import Child
 from memorybox.db import db
@@ -36,6 +38,7 @@ from memorybox.web.errors import wants_json
 from memorybox.web.forms import AddItemForm
 from memorybox.web.people import describe
 from memorybox.web.sharing import describe_audience, handle_share
+from memorybox.words import words_of
 
 bp = Blueprint("story", __name__)
 
@@ -47,15 +50,18 @@ def _fits(_form: FlaskForm, field: TextAreaField) -> None:
     """Count letters as the child sees them (browsers send a new line as two characters)."""
     if len((field.data or "").replace("\r\n", "\n")) > BODY_MAX:
         raise ValidationError(
-            f"This part can have up to {BODY_MAX:,} letters. Your words are still here: "
-            "you could make it shorter, or start a new part for the rest."
+            _(
+                "This part can have up to %(num)s letters. Your words are still here: "
+                "you could make it shorter, or start a new part for the rest.",
+                num=i18n.number(BODY_MAX),
+            )
         )
 
 
 class SectionForm(FlaskForm):
-    body = TextAreaField("Your words", validators=[_fits])
+    body = TextAreaField(_l("Your words"), validators=[_fits])
     items = SelectMultipleField(
-        "Things from your box to go with it (you can leave this empty)",
+        _l("Things from your box to go with it (you can leave this empty)"),
         choices=[],
         validate_choice=False,
         widget=ListWidget(prefix_label=False),
@@ -65,9 +71,9 @@ class SectionForm(FlaskForm):
 
 class WordsForm(FlaskForm):
     words = TextAreaField(
-        "The words we heard",
+        _l("The words we heard"),
         validators=[
-            DataRequired("There are no words to add. You could type some, or go back."),
+            DataRequired(_l("There are no words to add. You could type some, or go back.")),
             _fits,
         ],
     )
@@ -75,25 +81,25 @@ class WordsForm(FlaskForm):
 
 class NewSectionForm(FlaskForm):
     title = StringField(
-        "Give your new part a title",
+        _l("Give your new part a title"),
         validators=[
-            DataRequired("Please give your new part a title."),
-            Length(max=TITLE_MAX, message=f"Titles can have up to {TITLE_MAX} letters."),
+            DataRequired(_l("Please give your new part a title.")),
+            Length(max=TITLE_MAX, message=i18n.up_to_letters(TITLE_MAX)),
         ],
     )
 
 
 class PromptForm(FlaskForm):
     title = StringField(
-        "Title",
+        _l("Title"),
         validators=[
-            DataRequired("Please give the prompt a title."),
-            Length(max=TITLE_MAX, message=f"Titles can have up to {TITLE_MAX} letters."),
+            DataRequired(_l("Please give the prompt a title.")),
+            Length(max=TITLE_MAX, message=i18n.up_to_letters(TITLE_MAX)),
         ],
     )
     hint = StringField(
-        "The question under it (you can leave this empty)",
-        validators=[Length(max=HINT_MAX, message=f"Please keep this under {HINT_MAX} letters.")],
+        _l("The question under it (you can leave this empty)"),
+        validators=[Length(max=HINT_MAX, message=i18n.keep_under(HINT_MAX))],
     )
 
 
@@ -119,7 +125,7 @@ def _home(child: Child, new_form: NewSectionForm, status: int = 200) -> Response
         new_form=new_form,
         describe=describe,
         describe_audience=describe_audience,
-        read_on=story.read_on,
+        read_on=i18n.read_on,
         decides_for_self=sharing.decides_for_self(child),
     ), status
 
@@ -137,7 +143,7 @@ def add_section(child_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _home(child, form, 400)
     section = story.add_own_section(child, form.title.data or "")
-    flash(f"Your new part “{section.title}” is ready for your words.")
+    flash(_("Your new part “%(title)s” is ready for your words.", title=section.title))
     return redirect(url_for("story.edit", section_id=section.id))
 
 
@@ -182,20 +188,25 @@ def edit(section_id: int) -> ResponseReturnValue:
     by_id = {str(i.id): i for i in box}
     chosen_ids = form.items.data or []
     if any(raw not in by_id for raw in chosen_ids):
-        form.items.errors = ["Please choose things from your box."]
+        form.items.errors = [_("Please choose things from your box.")]
         return _render_edit(section, form, 400)
     try:
         version = story.save_version(
             section, form.body.data or "", [by_id[r] for r in chosen_ids], signed_in_actor()
         )
     except story.StoryError as exc:
-        form.body.errors = [str(exc)]
+        form.body.errors = [i18n.problem_words(words_of(exc))]
         return _render_edit(section, form, 400)
     alerts.section_changed(section, version)
     if version is None:
-        flash("Nothing had changed, so there was nothing new to save.")
+        flash(_("Nothing had changed, so there was nothing new to save."))
     else:
-        flash(f"Saved “{section.title}”. You can always go back to an earlier version.")
+        flash(
+            _(
+                "Saved “%(title)s”. You can always go back to an earlier version.",
+                title=section.title,
+            )
+        )
     return redirect(url_for("story.home", child_id=section.child_id))
 
 
@@ -205,13 +216,13 @@ def gentle(section_id: int) -> ResponseReturnValue:
     section = load(StorySection, section_id, Action.SECTION_EDIT)
     choice = request.form.get("choice", "")
     changes = {
-        "hide": ("hide_until_ready", True, "It is hidden until you're ready."),
-        "show": ("hide_until_ready", False, "It is not hidden any more."),
-        "someone": ("with_someone", True, "We'll ask you first, and remind you who you chose."),
-        "alone": ("with_someone", False, "You can open it on your own now."),
+        "hide": ("hide_until_ready", True, _("It is hidden until you're ready.")),
+        "show": ("hide_until_ready", False, _("It is not hidden any more.")),
+        "someone": ("with_someone", True, _("We'll ask you first, and remind you who you chose.")),
+        "alone": ("with_someone", False, _("You can open it on your own now.")),
     }
     if choice not in changes:
-        flash("Please choose one of the buttons.")
+        flash(_("Please choose one of the buttons."))
         return _home(section.child, NewSectionForm(formdata=None), 400)
     field, value, words = changes[choice]
     story.set_gentle(section, field, value)
@@ -227,17 +238,22 @@ def draft(section_id: int) -> ResponseReturnValue:
     section = load(StorySection, section_id, Action.SECTION_EDIT)
     body = request.form.get("body")
     if body is None:
-        return jsonify(saved=False, message="Nothing to save."), 400
+        return jsonify(saved=False, message=_("Nothing to save.")), 400
     if len(body.replace("\r\n", "\n")) > BODY_MAX:
         return jsonify(
             saved=False,
-            message=f"This part can have up to {BODY_MAX:,} letters, so we couldn't keep a draft.",
+            message=_(
+                "This part can have up to %(num)s letters, so we couldn't keep a draft.",
+                num=i18n.number(BODY_MAX),
+            ),
         ), 400
     try:
         saved = story.save_draft(section, body)
     except story.StoryError as exc:
-        return jsonify(saved=False, message=str(exc)), 400
-    return jsonify(saved=True, message=f"Draft saved at {saved.updated_at.strftime('%H:%M')}.")
+        return jsonify(saved=False, message=i18n.problem_words(words_of(exc))), 400
+    return jsonify(
+        saved=True, message=_("Draft saved at %(time)s.", time=i18n.time_of_day(saved.updated_at))
+    )
 
 
 @bp.get("/story/<int:section_id>/versions")
@@ -260,8 +276,12 @@ def restore(section_id: int, version_id: int) -> ResponseReturnValue:
         abort(404)
     alerts.section_changed(section, story.restore(section, version, signed_in_actor()))
     flash(
-        f"Done. “{section.title}” has the words from version {version.number} again. "
-        "Nothing was lost: the newer words are still in your earlier versions."
+        _(
+            "Done. “%(title)s” has the words from version %(num)s again. "
+            "Nothing was lost: the newer words are still in your earlier versions.",
+            title=section.title,
+            num=i18n.number(version.number),
+        )
     )
     return redirect(url_for("story.versions", section_id=section.id))
 
@@ -305,7 +325,7 @@ def voice_note(section_id: int) -> ResponseReturnValue:
     section = load(StorySection, section_id, Action.SECTION_EDIT)
     form = AddItemForm()
     if request.method == "GET":
-        form.title.data = f"Voice note: {section.title}"[: memories.TITLE_MAX]
+        form.title.data = _("Voice note: %(title)s", title=section.title)[: memories.TITLE_MAX]
         return _render_voice(section, form)
     if not form.validate():
         if wants_json():
@@ -322,8 +342,10 @@ def voice_note(section_id: int) -> ResponseReturnValue:
     process_item(item.id)
     voice.attach(section, item, user)
     flash(
-        f"Your voice note is part of “{section.title}” now. "
-        "Only you can hear it until you share it."
+        _(
+            "Your voice note is part of “%(title)s” now. Only you can hear it until you share it.",
+            title=section.title,
+        )
     )
     target = url_for("story.edit", section_id=section.id, _anchor="voice-notes")
     if wants_json():
@@ -359,10 +381,10 @@ def ask_words(section_id: int, item_id: int) -> ResponseReturnValue:
 
 def _words_message(transcript: Transcript) -> str:
     if transcript.state is TranscriptState.FAILED:
-        return transcript.reason or transcribe.COULD_NOT
+        return i18n.problem_words(transcript.reason or transcribe.COULD_NOT)
     if transcript.state is TranscriptState.READY:
         return ""
-    return "Listening to your voice note and writing down the words…"
+    return _("Listening to your voice note and writing down the words…")
 
 
 def _render_words(
@@ -389,17 +411,17 @@ def words(section_id: int, transcript_id: int) -> ResponseReturnValue:
         form.words.data = transcript.text
         return _render_words(section, transcript, form)
     if transcript.state is not TranscriptState.READY:
-        flash("The words aren't ready yet. Please wait a moment.")
+        flash(_("The words aren't ready yet. Please wait a moment."))
         return redirect(url_for("story.words", section_id=section.id, transcript_id=transcript.id))
     if not form.validate_on_submit():
         return _render_words(section, transcript, form, 400)
     try:
         made = voice.use(transcript, form.words.data or "", signed_in_actor())
     except story.StoryError as exc:
-        form.words.errors = [str(exc)]
+        form.words.errors = [i18n.problem_words(words_of(exc))]
         return _render_words(section, transcript, form, 400)
     alerts.section_changed(section, made)
-    flash(f"Your words are part of “{section.title}” now.")
+    flash(_("Your words are part of “%(title)s” now.", title=section.title))
     return redirect(url_for("story.edit", section_id=section.id))
 
 
@@ -417,7 +439,7 @@ def discard_words(section_id: int, transcript_id: int) -> ResponseReturnValue:
     section = load(StorySection, section_id, Action.SECTION_EDIT)
     _transcribing()
     voice.discard(_transcript(section, transcript_id))
-    flash("Those words were not added. Your voice note is still here.")
+    flash(_("Those words were not added. Your voice note is still here."))
     return redirect(url_for("story.edit", section_id=section.id, _anchor="voice-notes"))
 
 
@@ -441,7 +463,7 @@ def shared_story(child_id: int) -> ResponseReturnValue:
         child=kid,
         readable=readable,
         shareable=shareable,
-        read_on=story.read_on,
+        read_on=i18n.read_on,
     )
 
 
@@ -474,5 +496,5 @@ def read(section_id: int) -> ResponseReturnValue:
         previous=previous,
         diff=diff,
         items=items,
-        read_on=story.read_on,
+        read_on=i18n.read_on,
     )

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
+from memorybox import i18n
 from memorybox.children.models import Child
 from memorybox.memories.models import MemoryItem
 from memorybox.policy import Action
 from memorybox.search import tags
 from memorybox.search.models import TAG_MAX, Tag
 from memorybox.web.access import load, signed_in_only
+from memorybox.words import words_of
 
 bp = Blueprint("tags", __name__, url_prefix="/items/<int:item_id>/tags")
 
@@ -44,9 +47,9 @@ def add(item_id: int) -> ResponseReturnValue:
             item_tags=tags.tags_on(item),
             child_tags=tags.tags_of(item.child),
             typed=typed[: TAG_MAX * 2],
-            error=str(exc),
+            error=i18n.problem_words(words_of(exc)),
         ), 400
-    flash(f"Added the tag “{tag.name}”.")
+    flash(_("Added the tag “%(name)s”.", name=tag.name))
     return redirect(_back(item))
 
 
@@ -56,5 +59,5 @@ def remove(item_id: int) -> ResponseReturnValue:
     raw = request.form.get("tag", "")
     name = tags.remove(item, int(raw)) if raw.isdigit() and len(raw) < 12 else None
     if name is not None:
-        flash(f"Took off the tag “{name}”.")
+        flash(_("Took off the tag “%(name)s”.", name=name))
     return redirect(_back(item))

@@ -8,9 +8,11 @@ from typing import BinaryIO, cast
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import login_required
 from werkzeug.exceptions import ClientDisconnected
 
+from memorybox import i18n
 from memorybox.children.models import Child
 from memorybox.memories import uploads
 from memorybox.memories.models import UploadSession
@@ -18,6 +20,7 @@ from memorybox.policy import Action
 from memorybox.storage import IncompletePart, PartCorrupted, StorageError
 from memorybox.web.access import load, signed_in_actor, storage
 from memorybox.web.request_body import UploadBody
+from memorybox.words import words_of
 
 bp = Blueprint("uploads", __name__)
 
@@ -58,7 +61,7 @@ def create(child_id: int) -> ResponseReturnValue:
     child = load(Child, child_id, Action.ITEM_ADD)
     length = _int_header("Upload-Length")
     if length is None:
-        return _problem("Upload-Length is needed.", 400)
+        return _problem(_("Upload-Length is needed."), 400)
     try:
         session = uploads.start(
             user=signed_in_actor(),
@@ -69,9 +72,11 @@ def create(child_id: int) -> ResponseReturnValue:
             max_bytes=current_app.config["MAX_RESUMABLE_BYTES"],
         )
     except uploads.UploadProblem as exc:
-        return _problem(str(exc), exc.status)
+        return _problem(i18n.problem_words(words_of(exc)), exc.status)
     except StorageError:
-        return _problem("We can't save things right now. Please try again in a few minutes.", 503)
+        return _problem(
+            _("We can't save things right now. Please try again in a few minutes."), 503
+        )
     response = _tus(Response(status=201))
     response.headers["Location"] = url_for("uploads.resume", upload_id=session.id)
     response.headers["Upload-Offset"] = "0"
@@ -100,11 +105,11 @@ def resume(upload_id: str) -> ResponseReturnValue:
 def append(upload_id: str) -> ResponseReturnValue:
     session = _session(upload_id)
     if request.mimetype != "application/offset+octet-stream":
-        return _problem("Wrong content type.", 415)
+        return _problem(_("Wrong content type."), 415)
     offset = _int_header("Upload-Offset")
     length = request.content_length
     if offset is None or length is None:
-        return _problem("Upload-Offset and Content-Length are needed.", 400)
+        return _problem(_("Upload-Offset and Content-Length are needed."), 400)
     body = UploadBody(request.environ, request.input_stream, request.stream)
     try:
         new_offset = uploads.append(
@@ -115,13 +120,13 @@ def append(upload_id: str) -> ResponseReturnValue:
             storage=storage(),
         )
     except uploads.UploadProblem as exc:
-        return _problem(str(exc), exc.status)
+        return _problem(i18n.problem_words(words_of(exc)), exc.status)
     except (IncompletePart, ClientDisconnected):
-        return _problem("The connection dropped. The upload will carry on.", 400)
+        return _problem(_("The connection dropped. The upload will carry on."), 400)
     except PartCorrupted:  # the tus client sends the part again after a 409
-        return _problem("That part did not arrive intact. The upload will carry on.", 409)
+        return _problem(_("That part did not arrive intact. The upload will carry on."), 409)
     except StorageError:
-        return _problem("We can't save things right now. The upload will carry on later.", 503)
+        return _problem(_("We can't save things right now. The upload will carry on later."), 503)
     response = _tus(Response(status=204))
     response.headers["Upload-Offset"] = str(new_offset)
     return response
@@ -134,5 +139,5 @@ def cancel(upload_id: str) -> ResponseReturnValue:
     try:
         uploads.cancel(session, storage())
     except StorageError:
-        return _problem("We can't reach storage right now. Please try again.", 503)
+        return _problem(_("We can't reach storage right now. Please try again."), 503)
     return _tus(Response(status=204))

@@ -2,6 +2,24 @@
 (function () {
   "use strict";
 
+  /* The words this script says, in the page's language (the page carries them as JSON). */
+  var WORDS = (function () {
+    var found = document.querySelector("meta[name=script-words]");
+    try { return found ? JSON.parse(found.getAttribute("content")) : {}; } catch (e) { return {}; }
+  }());
+  function say(key, values) {
+    var text = WORDS[key] || "";
+    return text.replace(/%\((\w+)\)s/g, function (_, name) {
+      return values && name in values ? String(values[name]) : "";
+    }).replace(/%%/g, "%");
+  }
+  /* A number as the page's language writes it. */
+  function number(value, digits) {
+    try {
+      return Number(value).toLocaleString(document.documentElement.lang || undefined, { maximumFractionDigits: digits || 0 });
+    } catch (e) { return String(value); }
+  }
+
   function ready(fn) {
     if (document.readyState !== "loading") fn();
     else document.addEventListener("DOMContentLoaded", fn);
@@ -47,7 +65,7 @@
       if (link.getAttribute("aria-busy") === "true") return;
       link.setAttribute("aria-busy", "true");
       var label = link.textContent;
-      link.textContent = "Loading…";
+      link.textContent = say("loading");
       fetch(link.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (response) {
           if (!response.ok) throw new Error("status " + response.status);
@@ -93,10 +111,10 @@
   /* The limit in words. Rounded down, so a file that fits the words always fits the limit. */
   function formatSize(bytes) {
     var kb = 1024, mb = kb * 1024, gb = mb * 1024;
-    if (bytes >= gb) return (Math.floor((bytes / gb) * 10) / 10) + " GB";
-    if (bytes >= mb) return Math.floor(bytes / mb) + " MB";
-    if (bytes >= kb) return Math.floor(bytes / kb) + " KB";
-    return bytes + " bytes";
+    if (bytes >= gb) return say("gb", { num: number(Math.floor((bytes / gb) * 10) / 10, 1) });
+    if (bytes >= mb) return say("mb", { num: number(Math.floor(bytes / mb)) });
+    if (bytes >= kb) return say("kb", { num: number(Math.floor(bytes / kb)) });
+    return say("bytes", { num: number(bytes) });
   }
 
   /* Upload with a progress bar. Errors keep everything typed in the form. */
@@ -127,7 +145,7 @@
       var percent = total ? Math.floor((sent / total) * 100) : 0;
       bar.value = percent;
       bar.textContent = percent + "%";
-      text.textContent = percent < 100 ? percent + "% sent (" + formatSize(sent) + " of " + formatSize(total) + ")" : "Nearly done…";
+      text.textContent = percent < 100 ? say("sent", { percent: number(percent), sent: formatSize(sent), total: formatSize(total) }) : say("nearlyDone");
     }
 
     /* Send the words (and the file, unless it went up in resumable parts). */
@@ -149,11 +167,11 @@
           window.location.assign(answer.redirect);
         } else {
           uploadField.value = "";
-          showError((answer && (answer.error || answer.message)) || "That didn't work. Please try again.");
+          showError((answer && (answer.error || answer.message)) || say("didNotWork"));
         }
       });
       xhr.addEventListener("error", function () {
-        showError("The connection dropped. Please check your internet and try again.");
+        showError(say("dropped"));
       });
       xhr.send(data);
     }
@@ -171,18 +189,18 @@
         removeFingerprintOnSuccess: true,
         onProgress: showProgress,
         onError: function () {
-          showError("The connection dropped. Choose the same file again and it will carry on from where it stopped.");
+          showError(say("droppedResume"));
         },
         onSuccess: function () {
           uploadField.value = upload.url.split("/").pop();
-          text.textContent = "Nearly done…";
+          text.textContent = say("nearlyDone");
           sendForm(false);
         }
       });
       upload.findPreviousUploads().then(function (previous) {
         if (previous.length) {
           upload.resumeFromPreviousUpload(previous[0]);
-          text.textContent = "Carrying on from where it stopped…";
+          text.textContent = say("carryingOn");
         }
         upload.start();
       });
@@ -197,12 +215,12 @@
       var resumable = canResume();
       var limit = resumable ? maxResumable : maxBytes;
       if (limit && file.size > limit) {
-        showError("That file is too big. The biggest file you can add is " + formatSize(limit) + ".");
+        showError(say("tooBig", { size: formatSize(limit) }));
         return;
       }
       box.hidden = false;
       bar.value = 0;
-      text.textContent = "Starting…";
+      text.textContent = say("starting");
       button.disabled = true;
       if (resumable) sendResumable(file);
       else sendForm(true);
@@ -258,18 +276,18 @@
               var transfer = new DataTransfer();
               transfer.items.add(file);
               input.files = transfer.files;
-              status.textContent = "Recorded. Give it a title, then press “Add it”.";
+              status.textContent = say("recorded");
               stop.hidden = true;
               starts.forEach(function (b) { b.hidden = false; });
             });
             media.start(1000);
-            status.textContent = video ? "Recording a video… press Stop when you are done." : "Recording… press Stop when you are done.";
+            status.textContent = video ? say("recordingVideo") : say("recording");
             stop.hidden = false;
             starts.forEach(function (b) { b.hidden = true; });
             stop.focus();
           })
           .catch(function () {
-            status.textContent = "We couldn't use the microphone or camera. You can allow it in your browser settings, or choose a file instead.";
+            status.textContent = say("noMicrophone");
           });
       });
     });
@@ -337,7 +355,7 @@
           if (result.data && result.data.message) status.textContent = result.data.message;
         })
         .catch(function () {
-          status.textContent = "We couldn't keep a draft just now. Your words are still here: press Save when you're ready.";
+          status.textContent = say("noDraft");
         })
         .then(function () { busy = false; });
     }
@@ -366,14 +384,14 @@
             bar.textContent = data.progress + "%";
             if (data.ready && data.download_url) {
               bar.remove();
-              text.textContent = "Ready.";
+              text.textContent = say("ready");
               link.querySelector("a").setAttribute("href", data.download_url);
               link.hidden = false;
             } else if (data.state === "failed") {
               bar.remove();
-              text.textContent = data.error || "We couldn't make this.";
+              text.textContent = data.error || say("couldNotMake");
             } else {
-              text.textContent = "Being made: " + data.progress + "%.";
+              text.textContent = say("beingMade", { percent: number(data.progress) });
               delay = Math.min(delay * 1.3, 8000);
               window.setTimeout(check, delay);
             }
@@ -398,7 +416,7 @@
     function reset() {
       if (!speaking) return;
       speaking.setAttribute("aria-pressed", "false");
-      label(speaking, "Read this to me");
+      label(speaking, say("readAloud"));
       speaking = null;
     }
     function wordsOf(target) {
@@ -422,7 +440,7 @@
         words.onend = words.onerror = function () { if (speaking === button) reset(); };
         speaking = button;
         button.setAttribute("aria-pressed", "true");
-        label(button, "Stop reading");
+        label(button, say("stopReading"));
         window.speechSynthesis.speak(words);
       });
     });
