@@ -59,15 +59,11 @@ def test_welsh_and_arabic_are_offered() -> None:
     assert {"cy", "ar"} <= set(catalogues.languages())
 
 
-WRITING = pytest.mark.xfail(strict=True, reason="the Welsh and Arabic words are being written")
-
-
-@WRITING
 @pytest.mark.parametrize("code", catalogues.languages())
 def test_every_catalogue_is_complete(code: str) -> None:
     template = _template()
     catalog = _catalogue(code)
-    assert catalog.plural_forms == to_gettext(Locale.parse(code).plural_form) + ";"
+    assert catalog.plural_forms == to_gettext(Locale.parse(code).plural_form)
     problems = []
     for message in template:
         if not message.id:
@@ -94,7 +90,6 @@ def test_every_catalogue_is_complete(code: str) -> None:
     assert not problems, "\n".join(problems[:40])
 
 
-@WRITING
 def test_childlines_number_and_999_are_kept_exactly() -> None:
     for code in catalogues.languages():
         catalog = _catalogue(code)
