@@ -13,21 +13,27 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from flask_babel import gettext
 from zipstream import ZIP_STORED, ZipStream
 
-from memorybox import clock, i18n
+from memorybox import clock, i18n, policy
 from memorybox.db import db
-from memorybox.exports.content import Contents
+from memorybox.exports.content import Contents, Section
 from memorybox.exports.streams import reader
 from memorybox.memories.models import ItemKind, MemoryItem
 from memorybox.memories.services import download_name
+from memorybox.policy import Action
 from memorybox.storage import Storage
+from memorybox.story.models import StorySection
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 log = logging.getLogger(__name__)
 
@@ -109,104 +115,386 @@ def build_json(contents: Contents, storage: Storage, key: str, report: Report) -
     return storage.save(key, io.BytesIO(data), "application/json")
 
 
-# --- PDF -----------------------------------------------------------------------------------
+# --- PDF: the life-story book --------------------------------------------------------------
+
+Colour = tuple[int, int, int]
+
+#: The colour themes a young person chooses (``users.theme``, THEMES in accounts/models.py),
+#: as static/css/site.css draws them (``--brand``): the book's cover, headings, rules and page
+#: numbers. Each is readable on white, and white is readable on each.
+THEME_COLOURS: dict[str, Colour] = {
+    "purple": (0x5A, 0x2D, 0x82),
+    "blue": (0x1D, 0x4F, 0x91),
+    "green": (0x1E, 0x6B, 0x34),
+    "teal": (0x00, 0x69, 0x5C),
+    "brown": (0x6D, 0x4C, 0x2F),
+}
+DEFAULT_THEME = "purple"
+INK: Colour = (0x1B, 0x1B, 0x1F)
+MUTED: Colour = (0x4A, 0x4A, 0x55)
+
+#: What the book shows of each kind of item: a photo's large copy, a video's poster, a
+#: document's first page. A sound has no picture.
+PICTURES: dict[ItemKind, str] = {
+    ItemKind.PHOTO: "large",
+    ItemKind.VIDEO: "poster",
+    ItemKind.DOCUMENT: "preview",
+}
+
+# The page, in millimetres (A4: 210 x 297).
+MARGIN = 18.0
+TOP = 22.0
+BOTTOM = 20.0
+PICTURE_MAX_H = 150.0  # leaves room for the longest heading, the date and a line of caption
+PICTURE_PIXELS = 1600
+PICTURE_MM_PER_PIXEL = 0.5  # drawn at most twice as big as on a screen (about 50 dots an inch)
 
 
-def _photo_jpeg(item: MemoryItem, storage: Storage) -> tuple[bytes, int, int] | None:
-    """The "large" WebP rendition as JPEG (fpdf2 does not read WebP), or None."""
+def theme_of(contents: Contents) -> str:
+    """The child's own colour theme (a young child without a login has the default)."""
+    user = contents.child.user
+    theme = user.theme if user is not None else DEFAULT_THEME
+    return theme if theme in THEME_COLOURS else DEFAULT_THEME
+
+
+def _picture_jpeg(item: MemoryItem, storage: Storage) -> tuple[bytes, int, int] | None:
+    """What the book shows of ``item`` as JPEG (fpdf2 does not read WebP): a photo's "large"
+    rendition, a video's poster or a document's first page; None for a sound, or when the
+    rendition is missing or cannot be read."""
     from PIL import Image
 
-    rendition = item.rendition("large")
-    if item.kind is not ItemKind.PHOTO or rendition is None:
+    name = PICTURES.get(item.kind)
+    rendition = item.rendition(name) if name is not None else None
+    if rendition is None:
         return None
     try:
         with (
             storage.open(rendition.storage_key) as handle,
-            Image.open(handle, formats=["WEBP"]) as image,
+            Image.open(handle, formats=["WEBP", "JPEG", "PNG"]) as image,
         ):
             rgb = image.convert("RGB")
+            rgb.thumbnail((PICTURE_PIXELS, PICTURE_PIXELS))
             out = io.BytesIO()
             rgb.save(out, "JPEG", quality=85)
             return out.getvalue(), rgb.width, rgb.height
     except (OSError, ValueError):
-        log.warning("export: could not read the large rendition of item %s", item.id)
+        log.warning("export: could not read the %s rendition of item %s", name, item.id)
         return None
 
 
+def _childs_own(contents: Contents) -> bool:
+    return contents.child.user_id is not None and contents.requester.id == contents.child.user_id
+
+
+def gentle_reason(contents: Contents, item: MemoryItem) -> str | None:
+    """Why what ``item`` shows is kept out of the child's own export, or None.
+
+    The child asked to be careful with it (hidden until they are ready, opened only with
+    someone they trust) or has a note to read before it: the same choices that keep its
+    picture out of their lists. Their book prints its title and date and this reason, never
+    its picture or caption. No adult sees these choices, so an adult's export is unchanged.
+    """
+    if not (item.waits_for_the_child or item.with_someone):
+        return None
+    if not policy.can(contents.requester, Action.ITEM_GENTLE, item):
+        return None
+    if item.hide_until_ready:
+        return gettext("Hidden until you're ready.")
+    if item.with_someone:
+        return gettext("You wanted to open this with someone you trust.")
+    return gettext("There is a note for you first")
+
+
+def gentle_section_reason(contents: Contents, section: StorySection) -> str | None:
+    """As :func:`gentle_reason`, for a part of the child's story."""
+    if not _childs_own(contents):
+        return None
+    if section.hide_until_ready:
+        return gettext("Hidden until you're ready.")
+    if section.with_someone:
+        return gettext("You wanted to open this with someone you trust.")
+    return None
+
+
+def _wrapped(pdf: FPDF, width: float, height: float, text: str) -> list[str]:
+    """The lines ``text`` takes in a box ``width`` wide, in the current font."""
+    lines = pdf.multi_cell(width, height, text, dry_run=True, output="LINES")
+    assert isinstance(lines, list)
+    return [str(line) for line in lines] or [""]
+
+
+@dataclass
+class _Entry:
+    """A line of the contents page: a chapter (level 0) or a story part or memory (1)."""
+
+    level: int
+    title: str
+    page: int = 0
+
+
 def build_pdf(contents: Contents, storage: Storage, key: str, report: Report) -> int:
-    from fpdf import FPDF
-
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(True, margin=18)
-    pdf.set_title(gettext("%(name)s's life story", name=contents.child.display_name))
-    regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
-    if regular.is_file():
-        pdf.add_font("DejaVu", "", str(regular))
-        pdf.add_font("DejaVu", "B", str(bold if bold.is_file() else regular))
-        family = "DejaVu"
-
-        def safe(text: str) -> str:
-            return text
-
-    else:  # core fonts only know Latin-1
-        family = "Helvetica"
-
-        def safe(text: str) -> str:
-            return text.encode("latin-1", "replace").decode("latin-1")
-
-    def heading(text: str, size: int) -> None:
-        pdf.set_font(family, "B", size)
-        pdf.multi_cell(0, size * 0.5, safe(text), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(2)
-
-    def paragraph(text: str, size: int = 11) -> None:
-        pdf.set_font(family, "", size)
-        pdf.multi_cell(0, 6, safe(text), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(3)
-
-    # Cover
-    pdf.add_page()
-    pdf.ln(70)
-    heading(gettext("%(name)s's life story", name=contents.child.display_name), 28)
-    paragraph(gettext("Made on %(day)s", day=i18n.day(clock.today())), 12)
-    total = len(contents.sections) + len(contents.items) or 1
-    done = 0
-
-    if contents.sections:
-        pdf.add_page()
-        heading(gettext("My story"), 20)
-        for part in contents.sections:
-            heading(part.section.title, 15)
-            paragraph(part.version.body or "")
-            done += 1
-            report(done * 90 // total)
-
-    if contents.items:
-        pdf.add_page()
-        heading(gettext("My things"), 20)
-        width = pdf.epw
-        for item in contents.items:
-            photo = _photo_jpeg(item, storage)
-            if photo is not None:
-                data, w, h = photo
-                draw_w = min(width, 170.0)
-                draw_h = draw_w * h / w if w else draw_w
-                if draw_h > 170:
-                    draw_w, draw_h = draw_w * 170 / draw_h, 170.0
-                if pdf.get_y() + draw_h + 20 > pdf.h - pdf.b_margin:
-                    pdf.add_page()
-                pdf.image(io.BytesIO(data), w=draw_w, h=draw_h)
-                pdf.ln(2)
-            heading(item.title, 13)
-            if item.caption:
-                paragraph(item.caption)
-            elif photo is None:
-                paragraph(gettext("(%(kind)s)", kind=item.kind.label))
-            done += 1
-            report(done * 90 // total)
-
-    data = bytes(pdf.output())
+    """The life-story book: a cover in the child's colours, a contents page, their story,
+    then each memory under its own heading with its picture, date and caption, oldest
+    first. Page numbers on the contents page are the printed page numbers."""
+    data = _LifeStoryBook(contents, storage, report).make()
     return storage.save(key, io.BytesIO(data), "application/pdf")
+
+
+class _LifeStoryBook:
+    def __init__(self, contents: Contents, storage: Storage, report: Report) -> None:
+        self.contents = contents
+        self.storage = storage
+        self.report = report
+        self.colour = THEME_COLOURS[theme_of(contents)]
+        self.items = list(reversed(contents.items))  # a book starts with the oldest memory
+        self.entries: list[_Entry] = []
+        self.story_entries: list[tuple[Section, _Entry]] = []
+        self.item_entries: list[tuple[MemoryItem, _Entry]] = []
+        if contents.sections:
+            self.story_chapter = _Entry(0, gettext("My story"))
+            self.entries.append(self.story_chapter)
+            for part in contents.sections:
+                entry = _Entry(1, part.section.title)
+                self.entries.append(entry)
+                self.story_entries.append((part, entry))
+        if self.items:
+            self.things_chapter = _Entry(0, gettext("My things"))
+            self.entries.append(self.things_chapter)
+            for item in self.items:
+                entry = _Entry(1, item.title)
+                self.entries.append(entry)
+                self.item_entries.append((item, entry))
+        regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
+        self.fonts = (regular, bold if bold.is_file() else regular) if regular.is_file() else None
+        self.family = "DejaVu" if self.fonts else "Helvetica"
+
+    def safe(self, text: str) -> str:
+        if self.fonts:
+            return text
+        return text.encode("latin-1", "replace").decode("latin-1")  # core fonts: Latin-1 only
+
+    def _new_pdf(self) -> FPDF:
+        from fpdf import FPDF
+
+        book = self
+
+        class Pages(FPDF):
+            def header(self) -> None:
+                if self.page > 1:  # a rule in the child's colour above every page but the cover
+                    self.set_draw_color(*book.colour)
+                    self.set_line_width(0.8)
+                    self.line(MARGIN, 12, self.w - MARGIN, 12)
+
+            def footer(self) -> None:
+                if self.page > 1:
+                    self.set_y(-14)
+                    self.set_font(book.family, "B", 10)
+                    self.set_text_color(*book.colour)
+                    self.cell(0, 6, str(self.page), align="C")
+
+        pdf = Pages(format="A4")
+        pdf.set_margins(MARGIN, TOP, MARGIN)
+        pdf.set_auto_page_break(True, margin=BOTTOM)
+        if self.fonts:
+            pdf.add_font("DejaVu", "", str(self.fonts[0]))
+            pdf.add_font("DejaVu", "B", str(self.fonts[1]))
+        return pdf
+
+    # --- words on the page
+
+    def lines(self, pdf: FPDF, text: str, size: float, style: str, width: float) -> int:
+        pdf.set_font(self.family, style, size)
+        return len(_wrapped(pdf, width, size * 0.5, self.safe(text)))
+
+    def heading(self, pdf: FPDF, text: str, size: float, *, rule: bool = False) -> None:
+        pdf.set_font(self.family, "B", size)
+        pdf.set_text_color(*self.colour)
+        pdf.set_x(pdf.l_margin)
+        pdf.multi_cell(0, size * 0.5, self.safe(text), align="L", new_x="LMARGIN", new_y="NEXT")
+        if rule:
+            y = pdf.get_y() + 1.5
+            pdf.set_draw_color(*self.colour)
+            pdf.set_line_width(0.6)
+            pdf.line(pdf.l_margin, y, pdf.w - pdf.r_margin, y)
+            pdf.set_y(y + 4)
+        else:
+            pdf.ln(1.5)
+        pdf.set_text_color(*INK)
+
+    def paragraph(self, pdf: FPDF, text: str, size: float = 11, colour: Colour = INK) -> None:
+        pdf.set_font(self.family, "", size)
+        pdf.set_text_color(*colour)
+        pdf.set_x(pdf.l_margin)
+        pdf.multi_cell(0, 6, self.safe(text), align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+        pdf.set_text_color(*INK)
+
+    # --- the parts of the book
+
+    def make(self) -> bytes:
+        pdf = self._new_pdf()
+        title = gettext("%(name)s's life story", name=self.contents.child.display_name)
+        pdf.set_title(title)
+        pdf.set_lang(i18n.html_lang())
+        pdf.set_creator("Memory Box")
+        self.cover(pdf, title)
+        fresh = False
+        if self.entries:
+            pdf.add_page()
+            pages = self.contents_pages()
+            pdf.insert_toc_placeholder(
+                lambda doc, _outline: self.draw_contents(doc, links=True), pages=pages
+            )
+            fresh = True  # the placeholder leaves us at the top of a new page
+        total = len(self.story_entries) + len(self.item_entries) or 1
+        done = 0
+        if self.story_entries:
+            self.chapter(pdf, self.story_chapter, fresh)
+            fresh = False
+            for part, entry in self.story_entries:
+                self.story_part(pdf, part, entry)
+                done += 1
+                self.report(done * 90 // total)
+        if self.item_entries:
+            self.chapter(pdf, self.things_chapter, fresh)
+            for item, entry in self.item_entries:
+                self.memory(pdf, item, entry)
+                done += 1
+                self.report(done * 90 // total)
+        return bytes(pdf.output())
+
+    def cover(self, pdf: FPDF, title: str) -> None:
+        pdf.add_page()
+        band_y, band_h = 50.0, 120.0
+        pdf.set_fill_color(*self.colour)
+        pdf.rect(MARGIN, band_y, pdf.epw, band_h, style="F", round_corners=True, corner_radius=6)
+        inner = pdf.epw - 24
+        size = 30.0
+        lines = self.lines(pdf, title, size, "B", inner)
+        made = gettext("Made on %(day)s", day=i18n.day(clock.today()))
+        pdf.set_y(band_y + (band_h - lines * size * 0.5 - 14) / 2)
+        pdf.set_x(MARGIN + 12)
+        pdf.set_text_color(255, 255, 255)
+        pdf.set_font(self.family, "B", size)
+        pdf.multi_cell(inner, size * 0.5, self.safe(title), align="C", new_x="LMARGIN")
+        pdf.ln(4)
+        pdf.set_x(MARGIN + 12)
+        pdf.set_font(self.family, "", 13)
+        pdf.multi_cell(inner, 7, self.safe(made), align="C", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(*INK)
+        if not self.entries:
+            pdf.set_y(band_y + band_h + 12)
+            self.paragraph(pdf, gettext("There is nothing in your box yet."), 13)
+
+    def contents_pages(self) -> int:
+        """How many pages the contents take: laid out once on scratch paper (page numbers
+        sit in a column of their own, so they do not change where a title wraps)."""
+        scratch = self._new_pdf()
+        scratch.add_page()
+        scratch.add_page()
+        first = scratch.page
+        self.draw_contents(scratch, links=False)
+        return int(scratch.page - first + 1)
+
+    def draw_contents(self, pdf: FPDF, *, links: bool) -> None:
+        self.heading(pdf, gettext("Contents"), 22, rule=True)
+        number_w = 14.0
+        for entry in self.entries:
+            indent, size, style = (0.0, 13.0, "B") if entry.level == 0 else (7.0, 11.0, "")
+            height = size * 0.55
+            width = pdf.epw - indent - number_w - 4
+            pdf.set_font(self.family, style, size)
+            text = self.safe(entry.title)
+            lines = _wrapped(pdf, width, height, text)
+            gap = 3.0 if entry.level == 0 else 1.0
+            if pdf.get_y() + gap + len(lines) * height > pdf.page_break_trigger:
+                pdf.add_page()
+            else:
+                pdf.ln(gap)
+            link = pdf.add_link(page=entry.page) if links else None
+            pdf.set_text_color(*(self.colour if entry.level == 0 else INK))
+            pdf.set_x(pdf.l_margin + indent)
+            pdf.multi_cell(width, height, text, align="L", link=link, new_x="LMARGIN")
+            last = pdf.get_y() - height
+            dots_from = pdf.l_margin + indent + pdf.get_string_width(lines[-1]) + 3
+            dots_to = pdf.w - pdf.r_margin - number_w - 1
+            if dots_to - dots_from > 3:  # dotted leader, drawn (not text) so it reads cleanly
+                pdf.set_draw_color(*MUTED)
+                pdf.set_line_width(0.3)
+                pdf.set_dash_pattern(dash=0.4, gap=1.2)
+                pdf.line(dots_from, last + height * 0.75, dots_to, last + height * 0.75)
+                pdf.set_dash_pattern()
+            pdf.set_xy(pdf.w - pdf.r_margin - number_w, last)
+            pdf.cell(number_w, height, str(entry.page or 999), align="R", link=link or "")
+            pdf.set_xy(pdf.l_margin, last + height)
+        pdf.set_text_color(*INK)
+
+    def chapter(self, pdf: FPDF, entry: _Entry, fresh: bool) -> None:
+        if not fresh:
+            pdf.add_page()
+        entry.page = pdf.page
+        pdf.start_section(self.safe(entry.title), level=0, strict=False)
+        self.heading(pdf, entry.title, 24, rule=True)
+
+    def story_part(self, pdf: FPDF, part: Section, entry: _Entry) -> None:
+        size = 16.0
+        needed = self.lines(pdf, part.section.title, size, "B", pdf.epw) * size * 0.5 + 20
+        if pdf.get_y() + needed > pdf.page_break_trigger:
+            pdf.add_page()
+        pdf.ln(2)
+        entry.page = pdf.page
+        pdf.start_section(self.safe(part.section.title), level=1, strict=False)
+        self.heading(pdf, part.section.title, size)
+        reason = gentle_section_reason(self.contents, part.section)
+        if reason:
+            self.paragraph(pdf, reason, colour=MUTED)
+        else:
+            self.paragraph(pdf, part.version.body or "")
+        pdf.ln(4)
+
+    def memory(self, pdf: FPDF, item: MemoryItem, entry: _Entry) -> None:
+        """The item's heading, then its picture, then its kind and date, then its caption:
+        heading, picture and date always on one page."""
+        reason = gentle_reason(self.contents, item)
+        picture = None if reason else _picture_jpeg(item, self.storage)
+        draw_w = draw_h = 0.0
+        if picture is not None:
+            _, w, h = picture
+            draw_w = min(pdf.epw, w * PICTURE_MM_PER_PIXEL)  # a small picture is not blown up
+            draw_h = draw_w * h / w if w else draw_w
+            if draw_h > PICTURE_MAX_H:
+                draw_w, draw_h = draw_w * PICTURE_MAX_H / draw_h, PICTURE_MAX_H
+        size = 16.0
+        heading_h = self.lines(pdf, item.title, size, "B", pdf.epw) * size * 0.5 + 1.5
+        needed = heading_h + (draw_h + 4 if picture else 0) + 8 + 7
+        if pdf.get_y() + needed > pdf.page_break_trigger:
+            pdf.add_page()
+        entry.page = pdf.page
+        pdf.start_section(self.safe(item.title), level=1, strict=False)
+        self.heading(pdf, item.title, size)
+        if picture is not None:
+            x, y = pdf.l_margin + (pdf.epw - draw_w) / 2, pdf.get_y() + 1
+            pdf.image(io.BytesIO(picture[0]), x=x, y=y, w=draw_w, h=draw_h)
+            if item.kind is ItemKind.DOCUMENT:  # a white page needs an edge on white paper
+                pdf.set_draw_color(*MUTED)
+                pdf.set_line_width(0.3)
+                pdf.rect(x, y, draw_w, draw_h)
+            pdf.set_y(y + draw_h + 3)
+        meta = item.kind.label
+        if item.memory_date:
+            meta = f"{meta} · {i18n.day(item.memory_date)}"
+        self.paragraph(pdf, meta, 11, MUTED)
+        if reason:
+            self.paragraph(pdf, reason)
+            self.paragraph(
+                pdf,
+                gettext(
+                    "Its picture is not in this book. You can open it in your box when you want to."
+                ),
+            )
+        elif item.caption:
+            self.paragraph(pdf, item.caption, 12)
+        pdf.ln(6)
 
 
 # --- ZIP: "Take it with me" ---------------------------------------------------------------
