@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Callable
+from pathlib import Path
 from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
 
 from flask import Flask, before_render_template, render_template, request, template_rendered
+from flask_babel import Babel
 from jinja2 import Template
 from werkzeug.local import LocalProxy
 
@@ -68,7 +70,15 @@ def capture(app: Flask, get: Callable[[], Any]) -> Recording:
     recording = Recording()
     originals = dict(app.jinja_env.globals)
     for name, value in originals.items():
-        if callable(value) and name not in PURE and not isinstance(value, type):
+        # A helper that jinja hands its context (such as the i18n extension's ``_``, which
+        # looks ``gettext`` up in it) is left as it is: what it calls is recorded.
+        passes_context = not isinstance(value, LocalProxy) and hasattr(value, "jinja_pass_arg")
+        if (
+            callable(value)
+            and name not in PURE
+            and not isinstance(value, type)
+            and not passes_context
+        ):
             app.jinja_env.globals[name] = _recorder(name, value, recording)
 
     def rendering(_sender: Flask, template: Template, context: dict[str, Any], **_: Any) -> None:
@@ -119,6 +129,11 @@ def bare_app(app: Flask, recording: Recording) -> Flask:
     bare = Flask("memorybox_baseline", template_folder=app.template_folder, static_folder=None)
     bare.jinja_options = dict(app.jinja_options)
     bare.config.update(app.config)
+    # Words and dates are translated and formatted in the baseline too, as the real page's
+    # language (English), from the same catalogues.
+    bare.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(app.root_path) / "translations")
+    Babel(bare, locale_selector=lambda: app.config["BABEL_DEFAULT_LOCALE"])
+    bare.jinja_env.policies["ext.i18n.trimmed"] = True
     for rule in app.url_map.iter_rules():
         bare.url_map.add(rule.empty())
     bare.url_default_functions = app.url_default_functions

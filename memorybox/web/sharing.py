@@ -86,11 +86,25 @@ def _seen_lines(events: list[AuditEvent], child: Child) -> list[SeenLine]:
     kinds = {x.id: x.kind.label for x in _rows(select(Export), Export.id, export_ids)}
     lines: list[SeenLine] = []
     seen_keys: set[tuple[object, ...]] = set()
+    # A page holds a few people on a few days: each is described, and each day written, once.
+    people: dict[int | None, str] = {}
+    days: dict[date, str] = {}
     for event in events:
         day = event.occurred_at.astimezone(clock.LOCAL_ZONE).date()
-        who = describe(event.actor, child)
+        if event.item_id:
+            key: tuple[object, ...] = (event.actor_id, event.action, "item", event.item_id, day)
+        else:
+            key = (event.actor_id, event.action, event.target_type, event.target_id, day)
+        if key in seen_keys:  # the same look again (a page and its picture): said once
+            continue
+        seen_keys.add(key)
+        if event.actor_id not in people:
+            people[event.actor_id] = describe(event.actor, child)
+        who = people[event.actor_id]
+        if day not in days:
+            days[day] = i18n.weekday(day)
         # "Jo, your foster carer, looked at ...": a description with a comma is closed by one
-        said = {"who": who + ("," if ", " in who else ""), "day": i18n.weekday(day)}
+        said = {"who": who + ("," if ", " in who else ""), "day": days[day]}
         if event.item_id:
             verb = "downloaded" if event.action == "item:download" else "looked at"
             title = titles.get(event.item_id)
@@ -148,10 +162,10 @@ def _seen_lines(events: list[AuditEvent], child: Child) -> list[SeenLine]:
                 )
         else:
             continue
-        key = (event.actor_id, verb, what, day)
-        if key in seen_keys:
+        line_key = (event.actor_id, verb, what, day)
+        if line_key in seen_keys:
             continue
-        seen_keys.add(key)
+        seen_keys.add(line_key)
         lines.append(SeenLine(who, verb, what, day, words))
     return lines
 
