@@ -5,6 +5,7 @@ from memorybox.audit.models import AuditEvent
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import Base
 from memorybox.exports.models import Export, ExportKind, ExportState
+from memorybox.letters.models import Letter, LetterNote, LetterVersion, ReleaseRule
 from memorybox.memories.models import (
     Comment,
     ItemKind,
@@ -25,6 +26,10 @@ from memorybox.story.models import (
 )
 
 __all__ = [
+    "Letter",
+    "LetterNote",
+    "LetterVersion",
+    "ReleaseRule",
     "Export",
     "ExportKind",
     "ExportState",

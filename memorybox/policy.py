@@ -35,6 +35,8 @@ from memorybox.children import relationships
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
 from memorybox.exports.models import Export, ExportKind
+from memorybox.letters import services as letters
+from memorybox.letters.models import Letter, ReleaseRule
 from memorybox.memories.models import BIN_DAYS, ItemStatus, MemoryItem, UploadSession
 from memorybox.notifications.models import HelpRequest, Notification, TalkRequest
 from memorybox.sharing import services as sharing
@@ -100,6 +102,17 @@ class Action(enum.StrEnum):
     # Exports
     EXPORT_REQUEST = "export:request"  # target: Child (any kind), or an unsaved Export (its kind)
     EXPORT_DOWNLOAD = "export:download"  # its progress and its file (target: Export)
+    # Later-life letters
+    LETTERS_OWN = "letters:own"  # the child's own list of letters (target: Child)
+    LETTERS_WRITE = "letters:write"  # a worker's list of a child's letters, and a new one
+    LETTER_SEE = "letter:see"  # that a letter exists, who wrote it, when it opens (Letter)
+    LETTER_OPEN = "letter:open"  # its words, its note, the child's choices and own note
+    LETTER_ASK = "letter:ask"  # "I'd like to open it" (a letter that opens when asked)
+    LETTER_TALK = "letter:talk"  # "I'd like to talk about this" (an open letter)
+    LETTER_READ = "letter:read"  # a social worker's page of a letter: words, versions, state
+    LETTER_EDIT = "letter:edit"  # change the words (a new version), the note, the rule
+    LETTER_GIVE = "letter:give"  # give a draft to the child (then they know it exists)
+    LETTER_AGREE = "letter:agree"  # agree to the child's asking: it opens now
 
 
 @dataclass(frozen=True)
@@ -600,6 +613,75 @@ def _export_download(actor: User, export: Export) -> Decision:
     return _export_request(actor, export)
 
 
+# --- rules about later-life letters --------------------------------------------------------
+
+
+def _letters_own(actor: User, child: Child) -> Decision:
+    if _is_the_child(actor, child):
+        return _allow("your letters")
+    return _deny("the child only")
+
+
+def _letters_write(actor: User, child: Child) -> Decision:
+    """Any social worker allocated now writes, and carries on with what an earlier one
+    began; the allocation ending ends it."""
+    if _allocated(actor, child):
+        return _allow("allocated social worker")
+    return _deny("allocated social worker only")
+
+
+def _letter_see(actor: User, letter: Letter) -> Decision:
+    """Nothing hidden: once given, the child knows it exists and when it opens."""
+    if _is_the_child(actor, letter.child) and letter.given:
+        return _allow("a letter for you")
+    return _deny("the child, once it is given")
+
+
+def _letter_open(actor: User, letter: Letter) -> Decision:
+    if not _letter_see(actor, letter):
+        return _deny("the child only")
+    if letters.is_open(letter):
+        return _allow("it is open")
+    return _deny("not open yet")
+
+
+def _letter_ask(actor: User, letter: Letter) -> Decision:
+    if not _letter_see(actor, letter):
+        return _deny("the child only")
+    if letter.rule is not ReleaseRule.ASKED or letter.asked_at is not None:
+        return _deny("nothing to ask")
+    return _allow("it opens when you ask")
+
+
+def _letter_read(actor: User, letter: Letter) -> Decision:
+    """The social workers allocated now: what was written and where it is (never the
+    child's own note, nor their gentle choices, which no route shows them)."""
+    return _letters_write(actor, letter.child)
+
+
+def _letter_edit(actor: User, letter: Letter) -> Decision:
+    if letters.is_open(letter):
+        return _deny("an open letter stays as the child got it")
+    return _letters_write(actor, letter.child)
+
+
+def _letter_give(actor: User, letter: Letter) -> Decision:
+    if letter.given or letter.latest is None:
+        return _deny("nothing to give")
+    return _letters_write(actor, letter.child)
+
+
+def _letter_agree(actor: User, letter: Letter) -> Decision:
+    if (
+        not letter.given
+        or letter.rule is not ReleaseRule.ASKED
+        or letter.asked_at is None
+        or letter.agreed_at is not None
+    ):
+        return _deny("nothing to agree to")
+    return _letters_write(actor, letter.child)
+
+
 RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.BOX_VIEW, Child): _box_view,
     (Action.ITEM_ADD, Child): _item_add,
@@ -653,6 +735,16 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.EXPORT_REQUEST, Child): _export_request_child,
     (Action.EXPORT_REQUEST, Export): _export_request,
     (Action.EXPORT_DOWNLOAD, Export): _export_download,
+    (Action.LETTERS_OWN, Child): _letters_own,
+    (Action.LETTERS_WRITE, Child): _letters_write,
+    (Action.LETTER_SEE, Letter): _letter_see,
+    (Action.LETTER_OPEN, Letter): _letter_open,
+    (Action.LETTER_ASK, Letter): _letter_ask,
+    (Action.LETTER_TALK, Letter): _letter_open,
+    (Action.LETTER_READ, Letter): _letter_read,
+    (Action.LETTER_EDIT, Letter): _letter_edit,
+    (Action.LETTER_GIVE, Letter): _letter_give,
+    (Action.LETTER_AGREE, Letter): _letter_agree,
 }
 
 

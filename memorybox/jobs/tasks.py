@@ -208,3 +208,19 @@ def escalate_help() -> int:
             mail_from=app.config["MAIL_FROM"],
         )
         return helping.escalate_due(sender)
+
+
+@huey.periodic_task(crontab(minute="7"))
+def announce_open_letters() -> int:
+    """Every hour: tell each child of a letter that has opened (a day or a birthday has
+    come), once. The child's own pages tell them too, whichever comes first."""
+    from memorybox.letters import services as letters
+    from memorybox.notifications.service import Sender
+
+    with _app_context() as app:
+        sender = Sender(
+            mailer=app.extensions["memorybox.mailer"],
+            base_url=app.config["BASE_URL"],
+            mail_from=app.config["MAIL_FROM"],
+        )
+        return letters.announce_due(None, sender)

@@ -74,7 +74,7 @@ class HelpRequest(_Acknowledged, Base):
 
 
 class TalkRequest(_Acknowledged, Base):
-    """A child pressed "I'd like to talk about this" on one of their memories.
+    """A child pressed "I'd like to talk about this" on one of their memories, or on a letter.
 
     ``shows_item`` is the child's answer to "may your social worker see it?". When the child
     decides about sharing for themselves, a yes is also a consent for that item and each
@@ -86,6 +86,8 @@ class TalkRequest(_Acknowledged, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("memory_items.id"), default=None)
+    # Or a letter the child was given (then ``item_id`` is None and ``shows_item`` False).
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"), default=None)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     words: Mapped[str] = mapped_column(Text(), default="")
     shows_item: Mapped[bool] = mapped_column(default=False)

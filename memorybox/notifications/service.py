@@ -41,6 +41,8 @@ class Target(enum.StrEnum):
     COLLECTION = "collection"  # an album
     HELP = "help"  # an "I need help" request
     TALK = "talk"  # an "I'd like to talk about this" request
+    LETTER = "letter"  # a letter to the child: the child's page of it
+    LETTER_WRITTEN = "letter_written"  # a letter to a child: its social worker's page of it
 
 
 @dataclass(frozen=True)

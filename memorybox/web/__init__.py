@@ -26,6 +26,7 @@ BLUEPRINTS = (
     "help",
     "home",
     "items",
+    "letters",
     "manage",
     "notifications",
     "search",

@@ -151,7 +151,11 @@ def gather(
                     Need(
                         "talk",
                         talk.created_at,
-                        _("%(name)s would like to talk about one of their memories", name=name),
+                        _("%(name)s would like to talk about a letter", name=name)
+                        if talk.letter_id
+                        else _(
+                            "%(name)s would like to talk about one of their memories", name=name
+                        ),
                         url_for("help.talk_request", request_id=talk.id),
                     )
                 )

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from memorybox.children.models import Child
 from memorybox.db import db
+from memorybox.letters.models import Letter
 from memorybox.memories.models import MemoryItem
 from memorybox.notifications import help as helping
 from memorybox.notifications import talk as talking
@@ -57,10 +58,22 @@ def talk_request(request_id: int) -> ResponseReturnValue:
         request=request,
         child=request.child,
         item=item if item is not None and can(Action.ITEM_VIEW, item) else None,
+        letter=_letter_of(request),
         can_share_for_child=item is not None and can(Action.ITEM_SHARE, item),
         mine=can(Action.BOX_VIEW, request.child),
         describe=describe,
     )
+
+
+def _letter_of(request: TalkRequest) -> Letter | None:
+    """The letter a request is about, as its reader may open it (the child's page of it, or
+    the social worker's)."""
+    letter = db.session.get(Letter, request.letter_id) if request.letter_id else None
+    if letter is None:
+        return None
+    if can(Action.LETTER_SEE, letter) or can(Action.LETTER_READ, letter):
+        return letter
+    return None
 
 
 @bp.post("/talk/<int:request_id>/seen")

@@ -8,8 +8,10 @@ from flask.typing import ResponseReturnValue
 from memorybox import clock
 from memorybox.children import relationships
 from memorybox.children.models import Child
+from memorybox.letters import services as letters
 from memorybox.memories import services as memories
 from memorybox.policy import Action
+from memorybox.web import alerts
 from memorybox.web.access import actor, can
 
 bp = Blueprint("home", __name__)
@@ -40,6 +42,7 @@ def _child_home(child: Child) -> ResponseReturnValue:
     """A young person's own front page: their name, what is waiting for them, their newest
     memories and the ones from this day in earlier years."""
     today = clock.today()
+    letters.announce_due(child, alerts.sender())  # a letter that opened today: a message
     return render_template(
         "home/child.html",
         child=child,

@@ -20,6 +20,7 @@ from memorybox import i18n
 from memorybox.accounts.models import THEMES, Role, User
 from memorybox.children import relationships
 from memorybox.db import db
+from memorybox.letters.models import Letter
 from memorybox.memories.models import MemoryItem
 from memorybox.notifications import service as notifications
 from memorybox.notifications.models import HelpRequest, Notification, TalkRequest
@@ -44,6 +45,8 @@ _ROUTES: dict[Target, tuple[type, Action, str, dict[str, Any]]] = {
     Target.COLLECTION: (Collection, Action.COLLECTION_VIEW, "sharing.album", {}),
     Target.HELP: (HelpRequest, Action.HELP_VIEW, "help.help_request", {}),
     Target.TALK: (TalkRequest, Action.TALK_VIEW, "help.talk_request", {}),
+    Target.LETTER: (Letter, Action.LETTER_SEE, "letters.read", {}),
+    Target.LETTER_WRITTEN: (Letter, Action.LETTER_READ, "letters.manage", {}),
 }
 _ARGS = {
     MemoryItem: "item_id",
@@ -51,6 +54,7 @@ _ARGS = {
     Collection: "collection_id",
     HelpRequest: "request_id",
     TalkRequest: "request_id",
+    Letter: "letter_id",
 }
 
 
