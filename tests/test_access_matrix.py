@@ -87,6 +87,7 @@ from memorybox.accounts import services as accounts
 from memorybox.accounts.models import Authority, Invitation, Role, User
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import Base, db
+from memorybox.letters.models import Letter, LetterVersion, ReleaseRule
 from memorybox.memories import processing, uploads
 from memorybox.memories import services as memories
 from memorybox.memories.models import (
@@ -354,7 +355,19 @@ TALK_TARGETS = (
     "talk_open",  # world.child's, about a kept item, not seen yet
     "talk_seen",  # world.child's, the social worker has seen it
     "talk_item_gone",  # world.child's, the item was deleted for ever since
+    "talk_letter",  # world.child's, about a letter that is open
     "other_child_talk",  # world.other_child's
+    MISSING,
+)
+#: later-life letters (all written by world.social_worker)
+LETTER_TARGETS = (
+    "letter_draft",  # world.child's, not given yet
+    "letter_waiting",  # world.child's, given, opens on a day still to come
+    "letter_to_ask",  # world.child's, given, opens when the child asks (not asked yet)
+    "letter_asked",  # world.child's, given, the child asked, nobody agreed yet
+    "letter_open",  # world.child's, given, its day is today (with a content note)
+    "young_child_letter",  # world.young_child's (no login), given, waiting
+    "other_child_letter",  # world.other_child's (no social worker now), given and open
     MISSING,
 )
 #: a notification in each signed-in actor's own Messages, about world.child's kept item
@@ -383,6 +396,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "help": HELP_TARGETS,
     "talk": TALK_TARGETS,
     "note": NOTE_TARGETS,
+    "letter": LETTER_TARGETS,
 }
 
 #: URL argument for each kind of target
@@ -407,6 +421,7 @@ TARGET_ARG = {
     "help": "request_id",
     "talk": "request_id",
     "note": "note_id",
+    "letter": "letter_id",
 }
 #: the id of a missing target, where MISSING_ID is not the right shape
 MISSING_IDS: dict[str, str] = {"upload": "0" * 32}
@@ -556,14 +571,14 @@ MATRIX: dict[str, dict[str, Any]] = {
     "help.talk_request": {
         "target": "talk",
         "GET": {
-            "young_person": {"talk_open", "talk_seen", "talk_item_gone"},
+            "young_person": {"talk_open", "talk_seen", "talk_item_gone", "talk_letter"},
             "other_young_person": {"other_child_talk"},
-            "sw_allocated": {"talk_open", "talk_seen", "talk_item_gone"},
+            "sw_allocated": {"talk_open", "talk_seen", "talk_item_gone", "talk_letter"},
         },
     },
     "help.acknowledge_talk": {
         "target": "talk",
-        "POST": {"sw_allocated": {"talk_open", "talk_item_gone"}},
+        "POST": {"sw_allocated": {"talk_open", "talk_item_gone", "talk_letter"}},
     },
     # A child's box: only the child; a carer with an active placement may add.
     "box.gallery": {"target": "child", "GET": BOX_OWNERS},
@@ -798,6 +813,50 @@ MATRIX.update(
 # what they added, placement active, not in the bin; anyone in the audience of a live
 # consent what it covers, while it is not in the bin.
 MATRIX.update({endpoint: {"target": "fetch", "GET": FETCH_VIEWERS} for endpoint in FETCH_ENDPOINTS})
+# Later-life letters: the child sees every letter given to them and when it opens, and its
+# words, note and their own choices once it is open (before: nothing); the social workers
+# allocated now write, give, change until it opens, and agree when the child asks. Carers,
+# managers and workers whose allocation ended: nothing.
+CHILDS_GIVEN_LETTERS = {"letter_waiting", "letter_to_ask", "letter_asked", "letter_open"}
+CHILDS_LETTERS = {"letter_draft", *CHILDS_GIVEN_LETTERS}
+LETTER_WRITERS = {"sw_allocated": {"child", "young_child"}}
+OPEN_LETTER_READERS = {
+    "young_person": {"letter_open"},
+    "other_young_person": {"other_child_letter"},
+}
+MATRIX.update(
+    {
+        "letters.index": {"target": "child", "GET": BOX_OWNERS},
+        "letters.read": {
+            "target": "letter",
+            "GET": {
+                "young_person": CHILDS_GIVEN_LETTERS,
+                "other_young_person": {"other_child_letter"},
+            },
+        },
+        "letters.gentle": {"target": "letter", "POST": OPEN_LETTER_READERS},
+        "letters.keep_note": {"target": "letter", "POST": OPEN_LETTER_READERS},
+        "letters.talk": {
+            "target": "letter",
+            "GET": OPEN_LETTER_READERS,
+            "POST": OPEN_LETTER_READERS,
+        },
+        "letters.ask": {"target": "letter", "POST": {"young_person": {"letter_to_ask"}}},
+        "letters.written": {"target": "child", "GET": LETTER_WRITERS},
+        "letters.new": {"target": "child", "GET": LETTER_WRITERS, "POST": LETTER_WRITERS},
+        "letters.manage": {
+            "target": "letter",
+            "GET": {"sw_allocated": {*CHILDS_LETTERS, "young_child_letter"}},
+        },
+        "letters.edit": {
+            "target": "letter",
+            "GET": {"sw_allocated": {*CHILDS_LETTERS, "young_child_letter"} - {"letter_open"}},
+            "POST": {"sw_allocated": {*CHILDS_LETTERS, "young_child_letter"} - {"letter_open"}},
+        },
+        "letters.give": {"target": "letter", "POST": {"sw_allocated": {"letter_draft"}}},
+        "letters.agree": {"target": "letter", "POST": {"sw_allocated": {"letter_asked"}}},
+    }
+)
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PATCH", "DELETE")
 READ_METHODS = {"GET", "HEAD"}  # they change nothing that decides access
@@ -1539,6 +1598,53 @@ def _build_talk(scene: Scene) -> None:
     made("talk_item_gone", w.child, w.young_person, None)
     theirs = factories.item(scene.app, w.other_child, w.other_young_person)
     made("other_child_talk", w.other_child, w.other_young_person, theirs)
+    request = TalkRequest(
+        child_id=w.child.id,
+        letter_id=_letter(w, w.child, "open").id,
+        requested_by_id=w.young_person.id,
+        created_at=clock.now(),
+    )
+    db.session.add(request)
+    db.session.commit()
+    scene.ids["talk_letter"] = request.id
+
+
+def _letter(w: World, child: Child, state: str) -> Letter:
+    """A letter by world.social_worker in one state (made directly: nobody is told)."""
+    today, now = clock.today(), clock.now()
+    rule = {
+        "draft": (ReleaseRule.DATE, today + timedelta(days=30)),
+        "waiting": (ReleaseRule.DATE, today + timedelta(days=30)),
+        "to_ask": (ReleaseRule.ASKED, None),
+        "asked": (ReleaseRule.ASKED, None),
+        "open": (ReleaseRule.DATE, today),
+    }[state]
+    letter = Letter(
+        child_id=child.id,
+        written_by_id=w.social_worker.id,
+        title="Why you are in care",
+        content_note="This is about your birth family." if state == "open" else "",
+        rule=rule[0],
+        opens_on=rule[1],
+        given_at=None if state == "draft" else now,
+        given_by_id=None if state == "draft" else w.social_worker.id,
+        asked_at=now if state == "asked" else None,
+        created_at=now,
+    )
+    db.session.add(letter)
+    db.session.add(
+        LetterVersion(letter=letter, number=1, body="Dear you.", created_by_id=w.social_worker.id)
+    )
+    db.session.commit()
+    return letter
+
+
+def _build_letters(scene: Scene) -> None:
+    w = scene.world
+    for state in ("draft", "waiting", "to_ask", "asked", "open"):
+        scene.ids[f"letter_{state}"] = _letter(w, w.child, state).id
+    scene.ids["young_child_letter"] = _letter(w, w.young_child, "waiting").id
+    scene.ids["other_child_letter"] = _letter(w, w.other_child, "open").id
 
 
 def _build_notes(scene: Scene) -> None:
@@ -1580,6 +1686,7 @@ BUILDERS: dict[str, Callable[[Scene], None]] = {
     "help": _build_help,
     "talk": _build_talk,
     "note": _build_notes,
+    "letter": _build_letters,
     "none": lambda scene: None,
 }
 
@@ -1728,6 +1835,19 @@ POST_DATA: dict[str, Callable[[Scene, User | None, str], dict[str, Any] | Raw]] 
     "manage.rename_story_prompt": _prompt_words,
     "manage.move_story_prompt": lambda scene, actor, target: {"direction": "down"},
     "exports.create": lambda scene, actor, target: {"kind": "json"},
+    "letters.gentle": lambda scene, actor, target: {"choice": "open"},
+    "letters.keep_note": lambda scene, actor, target: {"body": "Just for me."},
+    "letters.talk": lambda scene, actor, target: {"words": "Can we talk?"},
+    "letters.new": lambda scene, actor, target: {
+        "title": "A letter",
+        "body": "Words for you.",
+        "rule": "asked",
+    },
+    "letters.edit": lambda scene, actor, target: {
+        "title": "A letter",
+        "body": "Better words for you.",
+        "rule": "asked",
+    },
     "uploads.create": _tus_start,
     "uploads.append": _tus_part,
     "uploads.resume": lambda scene, actor, target: Raw(TUS),
