@@ -7,6 +7,7 @@ from real uploads (Pillow pictures, an ffmpeg video, a Pillow PDF)."""
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -445,6 +446,8 @@ def test_a_long_box_has_contents_over_several_pages_with_the_right_numbers(
     titles = []
     for n in range(45):
         title = f"{n}: {long_title}"[:115] if n % 7 == 0 else f"Memory number {n}"
+        if n == 44:  # one long word must wrap too, not run off the page
+            title = f"{n}: " + "Supercalifragilisticexpialidocious" * 3
         factories.item(app, world.child, world.young_person, title=title).memory_date = date(
             2010 + n // 12, n % 12 + 1, 1
         )
@@ -454,9 +457,14 @@ def test_a_long_box_has_contents_over_several_pages_with_the_right_numbers(
     pages = book(world.child.id)
     contents, numbers = _contents(pages)
     assert len(contents) >= 2, "45 memories should need more than one contents page"
-    assert list(numbers) == ["My things", *titles]
+
+    def squeezed(words: list[str]) -> list[str]:  # a long word wraps anywhere
+        return [re.sub(r"\s", "", w) for w in words]
+
+    assert squeezed(list(numbers)) == squeezed(["My things", *titles])
     for title, number in numbers.items():
-        start = " ".join(title.split()[:4])  # a long heading wraps after more words
+        # A long heading wraps after some words, a long word anywhere.
+        start = " ".join(itertools.takewhile(lambda word: len(word) < 30, title.split()[:4]))
         assert pages[number - 1].find(start, whole=True), f"{title!r} is not on page {number}"
         earlier = pages[contents[-1].number : number - 1]
         assert not any(p.find(start, whole=True) for p in earlier), title
@@ -476,3 +484,14 @@ def test_every_theme_has_its_colour_in_the_book(app: Flask) -> None:
             assert re.search(rf"--brand:\s*{hex_colour};", css), name
         else:
             assert re.search(rf"\.theme-{name}\s*\{{\s*--brand:\s*{hex_colour};", css), name
+
+
+def test_an_empty_box_makes_a_cover_that_says_so(
+    client: FlaskClient, world: World, book: Callable[[int], list[Page]]
+) -> None:
+    login_as(client, world.other_young_person)
+    [cover] = book(world.other_child.id)
+    assert "Blake's life story" in cover.text
+    assert "There is nothing in your box yet." in cover.text
+    assert cover.count_colour(builders.THEME_COLOURS[builders.DEFAULT_THEME]) > 50_000
+    _assert_nothing_at_the_edges(cover)

@@ -395,3 +395,33 @@ def test_expired_exports_are_deleted_and_lost_ones_rebuilt(app, client, world, m
     assert not app.extensions["memorybox.storage"].exists(key)
     db.session.refresh(lost)
     assert lost.state is ExportState.READY
+
+
+def test_zip_index_shows_no_picture_of_what_the_child_hid_but_keeps_the_file(
+    app, client, world, box
+):
+    """Hidden until they're ready: the offline page names it and links to it (the child opens
+    it when they choose), with no picture or caption; the file itself is in the ZIP. A story
+    part they hid is named, not printed (its words are still in story.txt, theirs to open)."""
+    from memorybox.memories import services as memories
+
+    memories.choose(box["private"], memories.Gentle.HIDE)
+    story.set_gentle(box["closed"], "hide_until_ready", True)
+    db.session.commit()
+    login_as(client, world.young_person)
+    archive = zipfile.ZipFile(io.BytesIO(_download(client, _ask(client, world.child.id, "zip"))))
+    index = archive.read("index.html").decode()
+    assert "<main>" in index and "</main>" in index
+    levels = [int(n) for n in re.findall(r"<h([1-6])", index)]
+    assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False))
+    images = re.findall(r"<img [^>]*>", index)
+    assert len(images) == 1 and 'alt=""' in images[0]  # the shared photo, named by its heading
+    [hidden_path] = [n for n in archive.namelist() if "Secret-diary-photo" in n and ".jpg" in n]
+    assert hidden_path not in images[0]
+    assert f'href="{hidden_path}"' in index and "Hidden until you&#x27;re ready." in index
+    assert "Nobody else sees this" not in index and "Something only I know." not in index
+    assert "Hidden worries" in index
+    assert "Something only I know." in archive.read("story.txt").decode()
+    db.session.refresh(box["private"])
+    original = b"".join(app.extensions["memorybox.storage"].iter_bytes(box["private"].storage_key))
+    assert archive.read(hidden_path) == original

@@ -241,6 +241,9 @@ def build_pdf(contents: Contents, storage: Storage, key: str, report: Report) ->
 
 
 class _LifeStoryBook:
+    """One book, laid out once: the contents page is measured first on scratch paper, kept
+    free, and filled in at the end when every heading's page is known."""
+
     def __init__(self, contents: Contents, storage: Storage, report: Report) -> None:
         self.contents = contents
         self.storage = storage
@@ -500,9 +503,12 @@ class _LifeStoryBook:
 # --- ZIP: "Take it with me" ---------------------------------------------------------------
 
 _INDEX_STYLE = (
-    "body{font-family:sans-serif;max-width:50rem;margin:2rem auto;padding:0 1rem;"
-    "line-height:1.5;color:#222}img{max-width:100%;height:auto}"
-    "li{margin-bottom:1.5rem}.caption{white-space:pre-wrap}.story{white-space:pre-wrap}"
+    "body{font-family:sans-serif;max-width:50rem;margin:0 auto;padding:1rem;line-height:1.5;"
+    "color:#1b1b1f;background:#fff;overflow-wrap:anywhere}"
+    "h1,h2,h3{color:%(brand)s;line-height:1.25}h2{border-bottom:3px solid %(brand)s}"
+    "a{color:%(brand)s;font-weight:bold}img{display:block;max-width:100%%;height:auto}"
+    ".things{list-style:none;padding:0}.things>li{margin-bottom:2rem}"
+    ".caption,.story{white-space:pre-wrap}.muted{color:#4a4a55}"
 )
 
 
@@ -531,16 +537,30 @@ def _story_text(contents: Contents) -> str:
 
 
 def index_html(contents: Contents, paths: list[tuple[MemoryItem, str]]) -> str:
-    """A plain page that works offline: relative links only, no scripts, nothing fetched."""
+    """A plain page that works offline: relative links only, no scripts, nothing fetched.
+
+    One heading for the box, one for the story and one for the things, and one for each
+    story part and each thing under them. A picture sits under its thing's heading, with no
+    words of its own (the heading says what it is). A memory the child is being careful
+    with shows no picture, only why and a link to open it when they choose."""
     e = html.escape
+    r, g, b = THEME_COLOURS[theme_of(contents)]
+    style = _INDEX_STYLE % {"brand": f"#{r:02x}{g:02x}{b:02x}"}
     name = e(gettext("%(name)s's memory box", name=contents.child.display_name))
+    # Outside the f-strings below, so that Babel's extraction finds them.
+    words = {
+        "story": gettext("My story"),
+        "story_file": gettext("My story as a text file"),
+        "things": gettext("My things"),
+        "empty": gettext("There is nothing in your box yet."),
+    }
     out = [
         "<!DOCTYPE html>",
         f'<html lang="{e(i18n.html_lang())}" dir="{i18n.html_dir()}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{name}</title>",
-        f"<style>{_INDEX_STYLE}</style>",
-        "</head><body>",
+        f"<style>{style}</style>",
+        "</head><body><main>",
         f"<h1>{name}</h1>",
         "<p>"
         + e(
@@ -554,33 +574,38 @@ def index_html(contents: Contents, paths: list[tuple[MemoryItem, str]]) -> str:
     ]
     if contents.sections:
         out.append(
-            f"<h2>{e(gettext('My story'))}</h2>"
-            f'<p><a href="story.txt">{e(gettext("My story as a text file"))}</a></p>'
+            f'<h2>{e(words["story"])}</h2><p><a href="story.txt">{e(words["story_file"])}</a></p>'
         )
         for s in contents.sections:
             out.append(f"<h3>{e(s.section.title)}</h3>")
-            out.append(f'<div class="story">{e(s.version.body)}</div>')
-    out.append(f"<h2>{e(gettext('My things'))}</h2>")
+            reason = gentle_section_reason(contents, s.section)
+            if reason:
+                out.append(f'<p class="muted">{e(reason)}</p>')
+            else:
+                out.append(f'<div class="story">{e(s.version.body)}</div>')
+    out.append(f"<h2>{e(words['things'])}</h2>")
     if not paths:
-        out.append(f"<p>{e(gettext('There is nothing in your box yet.'))}</p>")
+        out.append(f"<p>{e(words['empty'])}</p>")
     else:
-        out.append("<ul>")
-        for item, path in paths:
+        out.append('<ul class="things">')
+        for n, (item, path) in enumerate(paths, start=1):
             href = e(quote(path))
-            title = e(item.title)
-            entry = [f"<li><h3>{title}</h3>"]
-            if item.kind is ItemKind.PHOTO:
-                entry.append(f'<a href="{href}"><img src="{href}" alt="{title}"></a>')
+            reason = gentle_reason(contents, item)
+            entry = [f'<li><h3 id="thing-{n}">{e(item.title)}</h3>']
+            if reason:
+                entry.append(f'<p class="muted">{e(reason)}</p>')
+            elif item.kind is ItemKind.PHOTO:
+                entry.append(f'<img src="{href}" alt="">')
             opened = gettext("Open %(kind)s", kind=item.kind.label.lower())
-            entry.append(f'<p><a href="{href}">{e(opened)}</a></p>')
+            entry.append(f'<p><a href="{href}" aria-describedby="thing-{n}">{e(opened)}</a></p>')
             if item.memory_date:
                 entry.append(f"<p>{e(i18n.day(item.memory_date))}</p>")
-            if item.caption:
+            if item.caption and not reason:
                 entry.append(f'<p class="caption">{e(item.caption)}</p>')
             entry.append("</li>")
             out.append("".join(entry))
         out.append("</ul>")
-    out.append("</body></html>")
+    out.append("</main></body></html>")
     return "\n".join(out) + "\n"
 
 
