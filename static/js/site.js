@@ -450,7 +450,27 @@
     window.addEventListener("pagehide", function () { window.speechSynthesis.cancel(); });
   }
 
+  /* The young person's "More" menu (a details element, so it opens without script): Escape
+     closes it and puts focus back on "More"; so does moving focus, or tapping, elsewhere. */
+  function moreMenu() {
+    var menu = document.querySelector("details.child-nav__more");
+    if (!menu) return;
+    var more = menu.querySelector("summary");
+    menu.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || !menu.open) return;
+      menu.open = false;
+      more.focus();
+    });
+    menu.addEventListener("focusout", function (event) {
+      if (menu.open && event.relatedTarget && !menu.contains(event.relatedTarget)) menu.open = false;
+    });
+    document.addEventListener("click", function (event) {
+      if (menu.open && !menu.contains(event.target)) menu.open = false;
+    });
+  }
+
   ready(function () {
+    moreMenu();
     watchExports();
     autosaveStory();
     watchProcessing();
