@@ -495,3 +495,44 @@ def test_an_empty_box_makes_a_cover_that_says_so(
     assert "There is nothing in your box yet." in cover.text
     assert cover.count_colour(builders.THEME_COLOURS[builders.DEFAULT_THEME]) > 50_000
     _assert_nothing_at_the_edges(cover)
+
+
+def test_an_arabic_book_reads_right_to_left_with_its_letters_joined(
+    client: FlaskClient, world: World, book: Callable[[int], list[Page]]
+) -> None:
+    """A young person who reads Arabic gets their book in Arabic: the words are shaped (each
+    letter in its joined form, through HarfBuzz) and in reading order, so they come back out
+    of the page as they were written; headings sit against the right margin, and on the
+    contents page the numbers are on the left."""
+    world.young_person.language = "ar"
+    db.session.commit()
+    login_as(client, world.young_person)
+    cid = world.child.id
+    _upload(
+        client, cid, _jpeg(800, 600, "orange"), "sea.jpg", "البحر", "أنا وجدتي", date(2019, 7, 14)
+    )
+    about = story.add_own_section(world.child, "عني")
+    story.save_version(about, "أحب كرة القدم والرسم.", [], world.young_person)
+    db.session.commit()
+    pages = book(cid)
+    cover, contents = pages[0], pages[1]
+    # pdfium reads the words back through the font's map from each joined glyph to its
+    # letters: unshaped, reversed letters would not read back as the words
+    assert "قصة حياة Alex" in cover.text, cover.text
+    title = contents.find("المحتويات")
+    assert title is not None, contents.text
+    # against the right margin: the heading ends near the right edge, far from the left
+    assert contents.width - title[2] < 30 * MM and title[0] > contents.width / 2
+    sea = next(p for p in pages[2:] if p.find("البحر"))
+    heading = sea.find("البحر")
+    assert heading is not None and sea.width - heading[2] < 30 * MM
+    # a page number on the contents page stands on the left
+    numbers = [
+        box
+        for n in range(2, len(pages) + 1)
+        for box in contents.find_all(str(n), whole=True)
+        if box[3] > 20 * MM  # not the page's own number at its foot
+    ]
+    assert numbers and all(box[0] < contents.width / 3 for box in numbers), numbers
+    for page in pages:
+        _assert_nothing_at_the_edges(page)

@@ -270,6 +270,10 @@ class _LifeStoryBook:
         regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
         self.fonts = (regular, bold if bold.is_file() else regular) if regular.is_file() else None
         self.family = "DejaVu" if self.fonts else "Helvetica"
+        # A right-to-left language (Arabic) reads from the right: its words are shaped (the
+        # letters joined) and set against the right margin, the contents' numbers on the left.
+        self.rtl = i18n.html_dir() == "rtl"
+        self.align = "R" if self.rtl else "L"
 
     def safe(self, text: str) -> str:
         if self.fonts:
@@ -301,6 +305,8 @@ class _LifeStoryBook:
         if self.fonts:
             pdf.add_font("DejaVu", "", str(self.fonts[0]))
             pdf.add_font("DejaVu", "B", str(self.fonts[1]))
+            if self.rtl:
+                pdf.set_text_shaping(use_shaping_engine=True, direction="rtl")
         return pdf
 
     # --- words on the page
@@ -313,7 +319,9 @@ class _LifeStoryBook:
         pdf.set_font(self.family, "B", size)
         pdf.set_text_color(*self.colour)
         pdf.set_x(pdf.l_margin)
-        pdf.multi_cell(0, size * 0.5, self.safe(text), align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0, size * 0.5, self.safe(text), align=self.align, new_x="LMARGIN", new_y="NEXT"
+        )
         if rule:
             y = pdf.get_y() + 1.5
             pdf.set_draw_color(*self.colour)
@@ -328,7 +336,7 @@ class _LifeStoryBook:
         pdf.set_font(self.family, "", size)
         pdf.set_text_color(*colour)
         pdf.set_x(pdf.l_margin)
-        pdf.multi_cell(0, 6, self.safe(text), align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, self.safe(text), align=self.align, new_x="LMARGIN", new_y="NEXT")
         pdf.ln(2)
         pdf.set_text_color(*INK)
 
@@ -416,19 +424,27 @@ class _LifeStoryBook:
                 pdf.ln(gap)
             link = pdf.add_link(page=entry.page) if links else None
             pdf.set_text_color(*(self.colour if entry.level == 0 else INK))
-            pdf.set_x(pdf.l_margin + indent)
-            pdf.multi_cell(width, height, text, align="L", link=link, new_x="LMARGIN")
+            # left to right: title, dots, number; right to left, mirrored
+            title_x = pdf.l_margin + (number_w + 4 if self.rtl else indent)
+            number_x = pdf.l_margin if self.rtl else pdf.w - pdf.r_margin - number_w
+            pdf.set_x(title_x)
+            pdf.multi_cell(width, height, text, align=self.align, link=link, new_x="LMARGIN")
             last = pdf.get_y() - height
-            dots_from = pdf.l_margin + indent + pdf.get_string_width(lines[-1]) + 3
-            dots_to = pdf.w - pdf.r_margin - number_w - 1
+            last_line = pdf.get_string_width(lines[-1])
+            if self.rtl:
+                dots_from = number_x + number_w + 1
+                dots_to = pdf.w - pdf.r_margin - indent - last_line - 3
+            else:
+                dots_from = title_x + last_line + 3
+                dots_to = number_x - 1
             if dots_to - dots_from > 3:  # dotted leader, drawn (not text) so it reads cleanly
                 pdf.set_draw_color(*MUTED)
                 pdf.set_line_width(0.3)
                 pdf.set_dash_pattern(dash=0.4, gap=1.2)
                 pdf.line(dots_from, last + height * 0.75, dots_to, last + height * 0.75)
                 pdf.set_dash_pattern()
-            pdf.set_xy(pdf.w - pdf.r_margin - number_w, last)
-            pdf.cell(number_w, height, str(entry.page or 999), align="R", link=link or "")
+            pdf.set_xy(number_x, last)
+            pdf.cell(number_w, height, str(entry.page or 999), align=self.align, link=link or "")
             pdf.set_xy(pdf.l_margin, last + height)
         pdf.set_text_color(*INK)
 
