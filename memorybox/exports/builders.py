@@ -24,7 +24,7 @@ from zipstream import ZIP_STORED, ZipStream
 
 from memorybox import clock, i18n, policy
 from memorybox.db import db
-from memorybox.exports.content import Contents, Section
+from memorybox.exports.content import Contents, LetterCopy, Section
 from memorybox.exports.streams import reader
 from memorybox.memories.models import ItemKind, MemoryItem
 from memorybox.memories.services import download_name
@@ -90,6 +90,18 @@ def json_document(contents: Contents) -> dict[str, Any]:
                 "item_ids": list(s.item_ids),
             }
             for s in contents.sections
+        ],
+        "letters": [
+            {
+                "letter_id": c.letter.id,
+                "title": c.letter.title,
+                "from": c.letter.written_by.display_name,
+                "opened_on": c.opened_on.isoformat() if c.opened_on else None,
+                "content_note": c.letter.content_note,
+                "text": c.version.body,
+                "own_note": c.own_note,
+            }
+            for c in contents.letters
         ],
     }
 
@@ -216,6 +228,46 @@ def gentle_section_reason(contents: Contents, section: StorySection) -> str | No
     return None
 
 
+def gentle_letter_reason(copy: LetterCopy) -> str | None:
+    """As :func:`gentle_reason`, for a letter (only the child ever has one in an export): a
+    note they have not read yet, or their wish to open it with someone they trust."""
+    if copy.letter.with_someone:
+        return gettext("You wanted to open this with someone you trust.")
+    if copy.letter.content_note and copy.letter.note_read_at is None:
+        return gettext("There is a note for you first")
+    return None
+
+
+def _letter_heading(copy: LetterCopy) -> str:
+    return gettext("From %(name)s", name=copy.letter.written_by.display_name)
+
+
+def _letter_text(copy: LetterCopy) -> str:
+    """A letter as a text file: the child's own copy, whole (as the originals are)."""
+    lines = [copy.letter.title, _letter_heading(copy)]
+    if copy.opened_on:
+        lines.append(gettext("Opened on %(day)s", day=i18n.day(copy.opened_on)))
+    if copy.letter.content_note:
+        lines += ["", gettext("A note before you read it:"), copy.letter.content_note]
+    lines += ["", copy.version.body]
+    if copy.own_note:
+        lines += ["", gettext("Your own words about it:"), copy.own_note]
+    return "\n".join(lines) + "\n"
+
+
+def _letter_paths(contents: Contents) -> list[tuple[LetterCopy, str]]:
+    return [
+        (copy, f"letters/{n:03d}-{_safe_name(copy.letter.title)}.txt")
+        for n, copy in enumerate(contents.letters, start=1)
+    ]
+
+
+def _safe_name(title: str) -> str:
+    """A file name from a title: letters, digits and dashes, never a path."""
+    cleaned = "".join(ch if ch.isalnum() else "-" for ch in title).strip("-")
+    return "-".join(part for part in cleaned.split("-") if part)[:60] or "letter"
+
+
 def _wrapped(pdf: FPDF, width: float, height: float, text: str) -> list[str]:
     """The lines ``text`` takes in a box ``width`` wide, in the current font."""
     lines = pdf.multi_cell(width, height, text, dry_run=True, output="LINES")
@@ -260,6 +312,14 @@ class _LifeStoryBook:
                 entry = _Entry(1, part.section.title)
                 self.entries.append(entry)
                 self.story_entries.append((part, entry))
+        self.letter_entries: list[tuple[LetterCopy, _Entry]] = []
+        if contents.letters:
+            self.letters_chapter = _Entry(0, gettext("My letters"))
+            self.entries.append(self.letters_chapter)
+            for copy in contents.letters:
+                entry = _Entry(1, copy.letter.title)
+                self.entries.append(entry)
+                self.letter_entries.append((copy, entry))
         if self.items:
             self.things_chapter = _Entry(0, gettext("My things"))
             self.entries.append(self.things_chapter)
@@ -357,13 +417,20 @@ class _LifeStoryBook:
                 lambda doc, _outline: self.draw_contents(doc, links=True), pages=pages
             )
             fresh = True  # the placeholder leaves us at the top of a new page
-        total = len(self.story_entries) + len(self.item_entries) or 1
+        total = len(self.story_entries) + len(self.letter_entries) + len(self.item_entries) or 1
         done = 0
         if self.story_entries:
             self.chapter(pdf, self.story_chapter, fresh)
             fresh = False
             for part, entry in self.story_entries:
                 self.story_part(pdf, part, entry)
+                done += 1
+                self.report(done * 90 // total)
+        if self.letter_entries:
+            self.chapter(pdf, self.letters_chapter, fresh)
+            fresh = False
+            for copy, entry in self.letter_entries:
+                self.letter(pdf, copy, entry)
                 done += 1
                 self.report(done * 90 // total)
         if self.item_entries:
@@ -469,6 +536,32 @@ class _LifeStoryBook:
             self.paragraph(pdf, reason, colour=MUTED)
         else:
             self.paragraph(pdf, part.version.body or "")
+        pdf.ln(4)
+
+    def letter(self, pdf: FPDF, copy: LetterCopy, entry: _Entry) -> None:
+        """A letter under its own heading: who wrote it and when it opened, then its words
+        (or, if the child is being careful with it, why they are not printed). The child's
+        private note about it stays out of the book (it is in their ZIP and JSON)."""
+        size = 16.0
+        needed = self.lines(pdf, copy.letter.title, size, "B", pdf.epw) * size * 0.5 + 20
+        if pdf.get_y() + needed > pdf.page_break_trigger:
+            pdf.add_page()
+        pdf.ln(2)
+        entry.page = pdf.page
+        pdf.start_section(self.safe(copy.letter.title), level=1, strict=False)
+        self.heading(pdf, copy.letter.title, size)
+        meta = _letter_heading(copy)
+        if copy.opened_on:
+            meta = f"{meta} · {gettext('Opened on %(day)s', day=i18n.day(copy.opened_on))}"
+        self.paragraph(pdf, meta, 11, MUTED)
+        reason = gentle_letter_reason(copy)
+        if reason:
+            self.paragraph(pdf, reason, colour=MUTED)
+            self.paragraph(
+                pdf, gettext("Its words are not in this book. You can open it when you want to.")
+            )
+        else:
+            self.paragraph(pdf, copy.version.body, 12)
         pdf.ln(4)
 
     def memory(self, pdf: FPDF, item: MemoryItem, entry: _Entry) -> None:
@@ -599,6 +692,21 @@ def index_html(contents: Contents, paths: list[tuple[MemoryItem, str]]) -> str:
                 out.append(f'<p class="muted">{e(reason)}</p>')
             else:
                 out.append(f'<div class="story">{e(s.version.body)}</div>')
+    if contents.letters:
+        out.append(f"<h2>{e(gettext('My letters'))}</h2>")
+        for copy, path in _letter_paths(contents):
+            out.append(f"<h3>{e(copy.letter.title)}</h3>")
+            meta = _letter_heading(copy)
+            if copy.opened_on:
+                meta += " · " + gettext("Opened on %(day)s", day=i18n.day(copy.opened_on))
+            out.append(f'<p class="muted">{e(meta)}</p>')
+            reason = gentle_letter_reason(copy)
+            if reason:
+                out.append(f'<p class="muted">{e(reason)}</p>')
+            else:
+                out.append(f'<div class="story">{e(copy.version.body)}</div>')
+            opened = gettext("Open the letter as a text file")
+            out.append(f'<p><a href="{e(quote(path))}">{e(opened)}</a></p>')
     out.append(f"<h2>{e(words['things'])}</h2>")
     if not paths:
         out.append(f"<p>{e(words['empty'])}</p>")
@@ -643,6 +751,8 @@ def zip_chunks(contents: Contents, storage: Storage, report: Report) -> Iterator
     archive.add(index_html(contents, paths).encode(), "index.html")
     if contents.sections:
         archive.add(_story_text(contents).encode(), "story.txt")
+    for copy, path in _letter_paths(contents):
+        archive.add(_letter_text(copy).encode(), path)
     for item, path in paths:
         archive.add(original(item), path, size=sizes[item.id])
         archive.add(_caption_text(item).encode(), path.rsplit(".", 1)[0] + "-caption.txt")

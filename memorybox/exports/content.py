@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 
 from memorybox import policy
 from memorybox.accounts.models import User
 from memorybox.children.models import Child
+from memorybox.letters import services as letters
+from memorybox.letters.models import Letter, LetterVersion
 from memorybox.memories import services as memories
 from memorybox.memories.models import MemoryItem
 from memorybox.policy import Action
@@ -22,11 +25,23 @@ class Section:
 
 
 @dataclass(frozen=True)
+class LetterCopy:
+    """A letter the child has been given and can open: the words as they were when it
+    opened, the day it opened, and the child's own private note about it (theirs to keep)."""
+
+    letter: Letter
+    version: LetterVersion
+    opened_on: date | None
+    own_note: str
+
+
+@dataclass(frozen=True)
 class Contents:
     child: Child
     requester: User
     items: list[MemoryItem]
     sections: list[Section]
+    letters: list[LetterCopy] = field(default_factory=list)
 
 
 def gather(requester: User, child: Child) -> Contents:
@@ -45,4 +60,14 @@ def gather(requester: User, child: Child) -> Contents:
             continue
         attached = tuple(i.id for i in version.items if i.id in item_ids)
         sections.append(Section(section, version, attached))
-    return Contents(child, requester, items, sections)
+    # Letters are the child's alone: only they may open one (no adult's export holds any).
+    copies = []
+    for letter in reversed(letters.letters_of(child, given_only=True)):  # oldest first
+        words = letter.latest
+        if words is None or not policy.can(requester, Action.LETTER_OPEN, letter):
+            continue
+        note = letters.private_note(letter)
+        copies.append(
+            LetterCopy(letter, words, letters.opens_on(letter), note.body if note else "")
+        )
+    return Contents(child, requester, items, sections, copies)
