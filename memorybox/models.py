@@ -24,8 +24,11 @@ from memorybox.story.models import (
     StoryPrompt,
     StorySection,
 )
+from memorybox.transfers.models import Transfer, TransferState
 
 __all__ = [
+    "Transfer",
+    "TransferState",
     "Letter",
     "LetterNote",
     "LetterVersion",

@@ -42,6 +42,7 @@ from memorybox.notifications.models import HelpRequest, Notification, TalkReques
 from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience, Collection, CollectionItem, Consent
 from memorybox.story.models import SectionVersion, StoryPrompt, StorySection
+from memorybox.transfers.models import Transfer, TransferState
 
 
 class Action(enum.StrEnum):
@@ -113,6 +114,12 @@ class Action(enum.StrEnum):
     LETTER_EDIT = "letter:edit"  # change the words (a new version), the note, the rule
     LETTER_GIVE = "letter:give"  # give a draft to the child (then they know it exists)
     LETTER_AGREE = "letter:agree"  # agree to the child's asking: it opens now
+    # Moving a child to another authority (target: Child for a new request, else Transfer)
+    TRANSFER_REQUEST = "transfer:request"  # the sending authority's manager asks
+    TRANSFER_VIEW = "transfer:view"  # a request and its trail: either side's managers
+    TRANSFER_ACCEPT = "transfer:accept"  # the receiving authority's manager: the child moves
+    TRANSFER_DECLINE = "transfer:decline"  # the receiving authority's manager, with a reason
+    TRANSFER_WITHDRAW = "transfer:withdraw"  # the sending authority's manager, while it waits
 
 
 @dataclass(frozen=True)
@@ -682,6 +689,49 @@ def _letter_agree(actor: User, letter: Letter) -> Decision:
     return _letters_write(actor, letter.child)
 
 
+# --- rules about moving a child to another authority -----------------------------------------
+
+
+def _transfer_request(actor: User, child: Child) -> Decision:
+    """Only the manager of the child's authority now; one request waits at a time."""
+    if not _manager_of(actor, child.authority_id):
+        return _deny("not a manager here")
+    if _transfer_waiting(child.id):
+        return _deny("a move is already waiting for an answer")
+    return _allow("manager of the child's authority")
+
+
+def _transfer_waiting(child_id: int) -> bool:
+    query = select(
+        exists().where(Transfer.child_id == child_id, Transfer.state == TransferState.WAITING)
+    )
+    return bool(db.session.scalar(query))
+
+
+def _transfer_view(actor: User, transfer: Transfer) -> Decision:
+    """Both sides' managers read the request and its trail (never the child's things)."""
+    if _manager_of(actor, transfer.from_authority_id):
+        return _allow("manager of the sending authority")
+    if _manager_of(actor, transfer.to_authority_id):
+        return _allow("manager of the receiving authority")
+    return _deny("not a manager of either side")
+
+
+def _transfer_answer(actor: User, transfer: Transfer) -> Decision:
+    if not transfer.waiting:
+        return _deny("already answered")
+    if _manager_of(actor, transfer.to_authority_id):
+        return _allow("manager of the receiving authority")
+    return _deny("the receiving authority's managers only")
+
+
+def _transfer_withdraw(actor: User, transfer: Transfer) -> Decision:
+    if not transfer.waiting:
+        return _deny("already answered")
+    if _manager_of(actor, transfer.from_authority_id):
+        return _allow("manager of the sending authority")
+    return _deny("the sending authority's managers only")
+
 RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.BOX_VIEW, Child): _box_view,
     (Action.ITEM_ADD, Child): _item_add,
@@ -745,6 +795,11 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.LETTER_EDIT, Letter): _letter_edit,
     (Action.LETTER_GIVE, Letter): _letter_give,
     (Action.LETTER_AGREE, Letter): _letter_agree,
+    (Action.TRANSFER_REQUEST, Child): _transfer_request,
+    (Action.TRANSFER_VIEW, Transfer): _transfer_view,
+    (Action.TRANSFER_ACCEPT, Transfer): _transfer_answer,
+    (Action.TRANSFER_DECLINE, Transfer): _transfer_answer,
+    (Action.TRANSFER_WITHDRAW, Transfer): _transfer_withdraw,
 }
 
 

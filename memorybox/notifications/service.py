@@ -43,6 +43,7 @@ class Target(enum.StrEnum):
     TALK = "talk"  # an "I'd like to talk about this" request
     LETTER = "letter"  # a letter to the child: the child's page of it
     LETTER_WRITTEN = "letter_written"  # a letter to a child: its social worker's page of it
+    TRANSFER = "transfer"  # a request to move a child to another authority
 
 
 @dataclass(frozen=True)

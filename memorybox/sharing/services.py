@@ -43,12 +43,17 @@ def record_decides_for_self(child: Child, recorded_by: User) -> None:
 
 def people_in_childs_life(child: Child) -> list[User]:
     """Everyone who has looked after or worked with the child, now or before: the only
-    people a child can name when sharing (a child never browses the authority's accounts)."""
+    people a child can name when sharing (a child never browses the authority's accounts).
+    Only people of the child's authority now: after a move, nobody at the old one."""
     carers = select(Placement.carer_id).where(Placement.child_id == child.id)
     workers = select(Allocation.social_worker_id).where(Allocation.child_id == child.id)
     query = (
         select(User)
-        .where(or_(User.id.in_(carers), User.id.in_(workers)), User.disabled_at.is_(None))
+        .where(
+            or_(User.id.in_(carers), User.id.in_(workers)),
+            User.disabled_at.is_(None),
+            User.authority_id == child.authority_id,
+        )
         .order_by(User.display_name)
     )
     return list(db.session.scalars(query))

@@ -34,6 +34,7 @@ BLUEPRINTS = (
     "sharing",
     "story",
     "tags",
+    "transfers",
     "uploads",
 )
 

@@ -29,6 +29,7 @@ from memorybox.policy import Action
 from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Collection
 from memorybox.story.models import StorySection
+from memorybox.transfers.models import Transfer
 from memorybox.web import lists
 from memorybox.web.access import can, load, require, signed_in_actor
 from memorybox.web.people import describe
@@ -47,6 +48,7 @@ _ROUTES: dict[Target, tuple[type, Action, str, dict[str, Any]]] = {
     Target.TALK: (TalkRequest, Action.TALK_VIEW, "help.talk_request", {}),
     Target.LETTER: (Letter, Action.LETTER_SEE, "letters.read", {}),
     Target.LETTER_WRITTEN: (Letter, Action.LETTER_READ, "letters.manage", {}),
+    Target.TRANSFER: (Transfer, Action.TRANSFER_VIEW, "transfers.show", {}),
 }
 _ARGS = {
     MemoryItem: "item_id",
@@ -55,6 +57,7 @@ _ARGS = {
     HelpRequest: "request_id",
     TalkRequest: "request_id",
     Letter: "letter_id",
+    Transfer: "transfer_id",
 }
 
 

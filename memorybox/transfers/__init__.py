@@ -1,0 +1,1 @@
+"""Moving a child to another authority on the same service."""
