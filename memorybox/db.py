@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,8 +77,20 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
     # checkout and replaced, instead of failing the request that drew it. A connection that
     # cannot be made fails within seconds (and the request gets the 503 page), not after
     # the operating system's minutes-long TCP timeout.
+    #
+    # No parallel query by default: the app's queries are short and many at once, and on a
+    # small machine starting parallel workers for one of them doubled its time under load
+    # (docs/benchmarks.md); MEMORYBOX_DB_PARALLEL_WORKERS sets PostgreSQL's
+    # max_parallel_workers_per_gather for the app's sessions.
+    parallel = int(os.environ.get("MEMORYBOX_DB_PARALLEL_WORKERS", "0") or 0)
     return create_engine(
-        url, pool_pre_ping=True, pool_size=pool_size, connect_args={"connect_timeout": 5}
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        connect_args={
+            "connect_timeout": 5,
+            "options": f"-c max_parallel_workers_per_gather={parallel}",
+        },
     )
 
 

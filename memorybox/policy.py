@@ -838,11 +838,13 @@ def _live_consent(day: Any) -> ColumnElement[bool]:
     return and_(Consent.revoked_at.is_(None), or_(Consent.ends_on.is_(None), Consent.ends_on > day))
 
 
-def _shared_item_ids(actor: User, day: Any) -> Any:
+def _shared_item_ids(actor: User, day: Any, child_id: int | None = None) -> Any:
     """Ids of the items a live consent reaching ``actor`` covers, directly or through an
     album (a subquery that does not depend on the outer row, so the database reads it once
-    and matches it to every item, rather than looking for consents item by item)."""
+    and matches it to every item, rather than looking for consents item by item). With
+    ``child_id``, only that child's consents are read (a list of one child's things)."""
     covered = aliased(MemoryItem)
+    one_child = [Consent.child_id == child_id] if child_id is not None else []
     branches = []
     for reach in _reaches(actor):
         branches.append(
@@ -850,7 +852,7 @@ def _shared_item_ids(actor: User, day: Any) -> Any:
             .join(
                 covered, and_(covered.id == Consent.item_id, covered.child_id == Consent.child_id)
             )
-            .where(reach, _live_consent(day))
+            .where(reach, _live_consent(day), *one_child)
         )
         branches.append(
             select(CollectionItem.item_id)
@@ -859,13 +861,15 @@ def _shared_item_ids(actor: User, day: Any) -> Any:
                 covered,
                 and_(covered.id == CollectionItem.item_id, covered.child_id == Consent.child_id),
             )
-            .where(reach, _live_consent(day))
+            .where(reach, _live_consent(day), *one_child)
         )
     return union(*branches)
 
 
-def viewable_items(actor: Any) -> ColumnElement[bool]:
-    """SQL twin of ``can(actor, ITEM_VIEW, item)`` over ``MemoryItem``."""
+def viewable_items(actor: Any, child_id: int | None = None) -> ColumnElement[bool]:
+    """SQL twin of ``can(actor, ITEM_VIEW, item)`` over ``MemoryItem``. ``child_id``: the
+    caller lists only that child's items (it must also filter by it); the consents read are
+    then only that child's, not those of every child the actor knows."""
     if actor is None or not isinstance(actor, User) or not actor.is_active:
         return false()
     own_children = select(Child.id).where(Child.user_id == actor.id)
@@ -891,7 +895,7 @@ def viewable_items(actor: Any) -> ColumnElement[bool]:
         )
         no_login = select(Child.id).where(Child.id.in_(allocated), Child.user_id.is_(None))
         kept.append(MemoryItem.child_id.in_(no_login))
-    kept.append(MemoryItem.id.in_(_shared_item_ids(actor, day)))
+    kept.append(MemoryItem.id.in_(_shared_item_ids(actor, day, child_id)))
     allowed.append(and_(MemoryItem.status == ItemStatus.KEPT, or_(*kept)))
     others = and_(MemoryItem.deleted_at.is_(None), or_(*allowed))
     return or_(own, others)

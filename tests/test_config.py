@@ -81,3 +81,23 @@ def test_the_demo_is_never_seeded_in_production(production_env):
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code != 0
     assert "never created in production" in result.output
+
+
+def test_postgresql_sessions_run_no_parallel_query_unless_asked(app, monkeypatch):
+    """The app's short queries are not split across parallel workers (which doubled a
+    caseload query's time on a busy small machine); a deployment can turn it back on."""
+    from sqlalchemy import text
+
+    from memorybox.db import db, make_engine
+
+    url = app.config["DATABASE_URL"]
+    if not url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite has no parallel query")
+    assert db.session.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
+    monkeypatch.setenv("MEMORYBOX_DB_PARALLEL_WORKERS", "2")
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "2"
+    finally:
+        engine.dispose()

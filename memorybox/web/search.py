@@ -108,7 +108,7 @@ def shared(child_id: int) -> ResponseReturnValue:
 
 def _search(child: Child, *, own: bool) -> ResponseReturnValue:
     viewer = signed_in_actor()
-    visible = policy.viewable_items(viewer)
+    visible = policy.viewable_items(viewer, child.id)
     if own:
         visible = visible & finder.in_box()
         albums = sharing.collections_of(child)

@@ -29,7 +29,7 @@ def child(child_id: int) -> ResponseReturnValue:
     viewer = signed_in_actor()
     visit = attention.last_visit(viewer.id, kid.id)
     since = visit.last_seen_at if visit else None
-    viewable = policy.viewable_items(viewer)
+    viewable = policy.viewable_items(viewer, kid.id)
     page = lists.page(lambda after: memories.items_page(kid, viewable, after))
     needs = attention.for_child(viewer, kid)
     items = Page([(item, needs.since.get(item.id)) for item in page.rows], page.more)
