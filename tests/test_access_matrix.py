@@ -106,6 +106,8 @@ from memorybox.storage import new_key
 from memorybox.story import services as story
 from memorybox.story import transcribe
 from memorybox.story.models import SectionVersion, StorySection, Transcript, TranscriptState
+from memorybox.transfers import services as transfers
+from memorybox.transfers.models import Transfer
 from tests import factories
 from tests.factories import World
 
@@ -228,7 +230,16 @@ FETCH_ENDPOINTS: dict[str, tuple[str, Callable[[], bytes]]] = {
 #: GET routes on an item that show no part of it beyond its title (kept out of the above)
 ITEM_FORMS = {"items.edit", "sharing.share_item", "items.talk"}
 
-CHILD_TARGETS = ("child", "other_child", "young_child", "other_authority_child", MISSING)
+CHILD_TARGETS = (
+    "child",
+    "other_child",
+    "young_child",
+    "other_authority_child",
+    # moved from world.authority to world.other_authority (see _moved_child): its old carer,
+    # social worker and manager (carer_active, sw_allocated, manager_same) keep nothing
+    "moved_child",
+    MISSING,
+)
 OWN_AUTHORITY_CHILDREN = {"child", "other_child", "young_child"}
 
 USER_TARGETS = (
@@ -370,6 +381,14 @@ LETTER_TARGETS = (
     "other_child_letter",  # world.other_child's (no social worker now), given and open
     MISSING,
 )
+#: requests to move a child to another authority
+TRANSFER_TARGETS = (
+    "waiting_out",  # world.other_child, world.authority -> world.other_authority, waiting
+    "waiting_in",  # world.other_authority_child, coming to world.authority, waiting
+    "declined_out",  # world.young_child, world.authority -> world.other_authority, declined
+    "accepted_out",  # the moved child's (see _moved_child): accepted, the child moved
+    MISSING,
+)
 #: a notification in each signed-in actor's own Messages, about world.child's kept item
 NOTE_TARGETS = (*(f"note_of_{state}" for state in SIGNED_IN), MISSING)
 
@@ -397,6 +416,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "talk": TALK_TARGETS,
     "note": NOTE_TARGETS,
     "letter": LETTER_TARGETS,
+    "transfer": TRANSFER_TARGETS,
 }
 
 #: URL argument for each kind of target
@@ -422,6 +442,7 @@ TARGET_ARG = {
     "talk": "request_id",
     "note": "note_id",
     "letter": "letter_id",
+    "transfer": "transfer_id",
 }
 #: the id of a missing target, where MISSING_ID is not the right shape
 MISSING_IDS: dict[str, str] = {"upload": "0" * 32}
@@ -485,7 +506,7 @@ PROMPT_MANAGERS = {
 SOCIAL_WORKERS = {"sw_allocated": ALLOW, "sw_ended": ALLOW, "sw_unallocated": ALLOW}
 CHILD_MANAGERS = {
     "manager_same": OWN_AUTHORITY_CHILDREN,
-    "manager_other": {"other_authority_child"},
+    "manager_other": {"other_authority_child", "moved_child"},
 }
 #: who carries on with an upload: who started it, while they may still add to that box
 UPLOADERS = {
@@ -855,6 +876,32 @@ MATRIX.update(
         },
         "letters.give": {"target": "letter", "POST": {"sw_allocated": {"letter_draft"}}},
         "letters.agree": {"target": "letter", "POST": {"sw_allocated": {"letter_asked"}}},
+        "letters.delete": {
+            "target": "letter",
+            "GET": {"sw_allocated": {"letter_draft"}},
+            "POST": {"sw_allocated": {"letter_draft"}},
+        },
+    }
+)
+# Moving a child to another authority: the child's manager asks (one request at a time);
+# both sides' managers read a request; the receiving side accepts or declines it while it
+# waits, the sending side takes it back. Nobody else, ever.
+BOTH_SIDES = {"waiting_out", "waiting_in", "declined_out", "accepted_out"}
+TRANSFER_ANSWERERS = {"manager_same": {"waiting_in"}, "manager_other": {"waiting_out"}}
+MATRIX.update(
+    {
+        "transfers.index": {"target": "none", "GET": MANAGERS},
+        "transfers.new": {"target": "child", "GET": CHILD_MANAGERS, "POST": CHILD_MANAGERS},
+        "transfers.show": {
+            "target": "transfer",
+            "GET": {"manager_same": BOTH_SIDES, "manager_other": BOTH_SIDES},
+        },
+        "transfers.accept": {"target": "transfer", "POST": TRANSFER_ANSWERERS},
+        "transfers.decline": {"target": "transfer", "POST": TRANSFER_ANSWERERS},
+        "transfers.withdraw": {
+            "target": "transfer",
+            "POST": {"manager_same": {"waiting_out"}, "manager_other": {"waiting_in"}},
+        },
     }
 )
 
@@ -1215,6 +1262,7 @@ def _build_children(scene: Scene) -> None:
         other_child=w.other_child.id,
         young_child=w.young_child.id,
         other_authority_child=w.other_authority_child.id,
+        moved_child=_moved_child(scene).child_id,
     )
     # What world.child shares, by name (an album, so that no item needs making): live with
     # the ended carer; ended with the unallocated social worker; stopped with the ended one.
@@ -1225,6 +1273,60 @@ def _build_children(scene: Scene) -> None:
     ):
         album = _album(w.child, f"For {person.display_name}")
         _consent(w.child, Audience.PERSON, state=state, person=person, collection=album)
+
+
+def _moved_child(scene: Scene) -> Transfer:
+    """A child of world.authority, placed with world.carer, allocated to world.social_worker
+    and sharing an album with them and, by name, with world.ended_carer; then moved to
+    world.other_authority (its manager accepted). Its old people keep nothing."""
+    w = scene.world
+    young = factories.user(scene.app, w.authority, Role.YOUNG_PERSON, "Eden")
+    child = factories.child(w.authority, young, "Eden", age=13)
+    factories.placement(child, w.carer)
+    factories.allocation(child, w.social_worker)
+    album = _album(child, "Eden's things")
+    for audience, person in (
+        (Audience.CARERS, None),
+        (Audience.SOCIAL_WORKER, None),
+        (Audience.PERSON, w.ended_carer),
+    ):
+        _consent(child, audience, person=person, collection=album)
+    transfer = Transfer(
+        child_id=child.id,
+        from_authority_id=w.authority.id,
+        to_authority_id=w.other_authority.id,
+        planned_on=clock.today(),
+        requested_by_id=w.manager.id,
+    )
+    db.session.add(transfer)
+    db.session.commit()
+    transfers.accept(transfer, w.other_manager)
+    return transfer
+
+
+def _build_transfers(scene: Scene) -> None:
+    w = scene.world
+
+    def waiting(child: Child, to: Authority, by: User) -> Transfer:
+        transfer = Transfer(
+            child_id=child.id,
+            from_authority_id=child.authority_id,
+            to_authority_id=to.id,
+            planned_on=clock.today() + timedelta(days=7),
+            requested_by_id=by.id,
+        )
+        db.session.add(transfer)
+        db.session.commit()
+        return transfer
+
+    declined = waiting(w.young_child, w.other_authority, w.manager)
+    transfers.decline(declined, w.other_manager, "No foster home free.")
+    scene.ids.update(
+        waiting_out=waiting(w.other_child, w.other_authority, w.manager).id,
+        waiting_in=waiting(w.other_authority_child, w.authority, w.other_manager).id,
+        declined_out=declined.id,
+        accepted_out=_moved_child(scene).id,
+    )
 
 
 def _build_users(scene: Scene) -> None:
@@ -1687,6 +1789,7 @@ BUILDERS: dict[str, Callable[[Scene], None]] = {
     "talk": _build_talk,
     "note": _build_notes,
     "letter": _build_letters,
+    "transfer": _build_transfers,
     "none": lambda scene: None,
 }
 
@@ -1704,7 +1807,7 @@ def _photo_upload(scene: Scene, actor: User | None, target: str) -> dict[str, An
 def _relationship(prefix: str, role: Role) -> Callable[[Scene, User | None, str], dict]:
     def data(scene: Scene, actor: User | None, target: str) -> dict[str, Any]:
         w = scene.world
-        if target == "other_authority_child":
+        if target in ("other_authority_child", "moved_child"):
             person = scene.other_authority_person(role)
         else:
             person = w.unplaced_carer if role is Role.CARER else w.unallocated_social_worker
@@ -1714,6 +1817,14 @@ def _relationship(prefix: str, role: Role) -> Callable[[Scene, User | None, str]
         }
 
     return data
+
+
+def _transfer_request(scene: Scene, actor: User | None, target: str) -> dict[str, Any]:
+    """To the authority that is not the manager's own."""
+    w = scene.world
+    mine = actor is not None and actor.authority_id == w.authority.id
+    to = w.other_authority if mine else w.authority
+    return {"to_authority": str(to.id), "planned_on": "2031-01-01", "note": "An aunt."}
 
 
 def _login(scene: Scene, actor: User | None, target: str) -> dict[str, Any]:
@@ -1835,6 +1946,8 @@ POST_DATA: dict[str, Callable[[Scene, User | None, str], dict[str, Any] | Raw]] 
     "manage.rename_story_prompt": _prompt_words,
     "manage.move_story_prompt": lambda scene, actor, target: {"direction": "down"},
     "exports.create": lambda scene, actor, target: {"kind": "json"},
+    "transfers.new": _transfer_request,
+    "transfers.decline": lambda scene, actor, target: {"reason": "No foster home free."},
     "letters.gentle": lambda scene, actor, target: {"choice": "open"},
     "letters.keep_note": lambda scene, actor, target: {"body": "Just for me."},
     "letters.talk": lambda scene, actor, target: {"words": "Can we talk?"},
