@@ -188,6 +188,15 @@ def init_app(app: Flask) -> None:
             deleted, kept = orphans.remove(storage, found)
             click.echo(f"Deleted {deleted}; kept {kept}.")
 
+    @app.cli.command("purge-deleted-accounts")
+    def purge_deleted_accounts() -> None:
+        """Delete the accounts whose 30 days to change their mind are over, and the records
+        of deleted accounts whose retention period is over (the daily job does the same)."""
+        from memorybox.leaving import services as leaving
+
+        done = leaving.run_due(current_app.extensions["memorybox.storage"])
+        click.echo(f"Deleted {done.accounts} account(s); removed {done.records} old record(s).")
+
     @app.cli.command("reindex-search")
     @click.option("--child", "child_id", type=int, default=None, help="One child's things only")
     @click.option(

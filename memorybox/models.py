@@ -5,6 +5,7 @@ from memorybox.audit.models import AuditEvent
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import Base
 from memorybox.exports.models import Export, ExportKind, ExportState
+from memorybox.leaving.models import AccountDeletion, CareLeaving, NamedPerson
 from memorybox.letters.models import Letter, LetterNote, LetterVersion, ReleaseRule
 from memorybox.memories.models import (
     Comment,
@@ -27,6 +28,9 @@ from memorybox.story.models import (
 from memorybox.transfers.models import Transfer, TransferState
 
 __all__ = [
+    "AccountDeletion",
+    "CareLeaving",
+    "NamedPerson",
     "Transfer",
     "TransferState",
     "Letter",

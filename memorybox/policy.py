@@ -35,6 +35,7 @@ from memorybox.children import relationships
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
 from memorybox.exports.models import Export, ExportKind
+from memorybox.leaving import services as leaving
 from memorybox.letters import services as letters
 from memorybox.letters.models import Letter, ReleaseRule
 from memorybox.memories.models import BIN_DAYS, ItemStatus, MemoryItem, UploadSession
@@ -114,6 +115,13 @@ class Action(enum.StrEnum):
     LETTER_EDIT = "letter:edit"  # change the words (a new version), the note, the rule
     LETTER_GIVE = "letter:give"  # give a draft to the child (then they know it exists)
     LETTER_AGREE = "letter:agree"  # agree to the child's asking: it opens now
+    LETTER_DELETE = "letter:delete"  # throw away a draft the child was never given
+    # Leaving care and a young person's own account (target: Child)
+    ACCOUNT_EMAIL = "account:email"  # from 16: their own sign-in email
+    ACCOUNT_DELETE = "account:delete"  # from 16: ask to delete their account
+    ACCOUNT_DELETE_CANCEL = "account:delete-cancel"  # change their mind within the 30 days
+    CARE_LEAVE = "care:leave"  # a manager records the day the young person left care
+    NAMED_PERSON_ADD = "named-person:add"  # a manager adds someone to share with by name
     # Moving a child to another authority (target: Child for a new request, else Transfer)
     TRANSFER_REQUEST = "transfer:request"  # the sending authority's manager asks
     TRANSFER_VIEW = "transfer:view"  # a request and its trail: either side's managers
@@ -515,6 +523,8 @@ def _account_disable(actor: User, user: User) -> Decision:
 
 
 def _child_manage(actor: User, child: Child) -> Decision:
+    if leaving.is_deleted(child):
+        return _deny("this account was deleted: only the record that it existed is kept")
     if _manager_of(actor, child.authority_id):
         return _allow("manager of this authority")
     return _deny("not a manager here")
@@ -678,6 +688,12 @@ def _letter_give(actor: User, letter: Letter) -> Decision:
     return _letters_write(actor, letter.child)
 
 
+def _letter_delete(actor: User, letter: Letter) -> Decision:
+    if letter.given:
+        return _deny("a letter the child was given stays theirs")
+    return _letters_write(actor, letter.child)
+
+
 def _letter_agree(actor: User, letter: Letter) -> Decision:
     if (
         not letter.given
@@ -731,6 +747,43 @@ def _transfer_withdraw(actor: User, transfer: Transfer) -> Decision:
     if _manager_of(actor, transfer.from_authority_id):
         return _allow("manager of the sending authority")
     return _deny("the sending authority's managers only")
+
+# --- rules about leaving care and a young person's own account -----------------------------
+
+
+def _own_account(actor: User, child: Child) -> Decision:
+    """From 16 a young person runs their own account: their email, their password, and
+    whether it is deleted. (Younger, their social worker helps: nothing is offered.)"""
+    if not _is_the_child(actor, child):
+        return _deny("the young person only")
+    if not leaving.old_enough(child):
+        return _deny("from 16")
+    return _allow("your own account")
+
+
+def _account_delete(actor: User, child: Child) -> Decision:
+    if leaving.deletion_waiting(child) is not None:
+        return _deny("already asked")
+    return _own_account(actor, child)
+
+
+def _account_delete_cancel(actor: User, child: Child) -> Decision:
+    if _is_the_child(actor, child) and leaving.deletion_waiting(child) is not None:
+        return _allow("you can change your mind")
+    return _deny("nothing to cancel")
+
+
+def _care_leave(actor: User, child: Child) -> Decision:
+    if leaving.leaving_of(child) is not None or leaving.is_deleted(child):
+        return _deny("already recorded")
+    return _child_manage(actor, child)
+
+
+def _named_person_add(actor: User, child: Child) -> Decision:
+    if leaving.is_deleted(child):
+        return _deny("this account was deleted")
+    return _child_manage(actor, child)
+
 
 RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.BOX_VIEW, Child): _box_view,
@@ -795,6 +848,12 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.LETTER_EDIT, Letter): _letter_edit,
     (Action.LETTER_GIVE, Letter): _letter_give,
     (Action.LETTER_AGREE, Letter): _letter_agree,
+    (Action.LETTER_DELETE, Letter): _letter_delete,
+    (Action.ACCOUNT_EMAIL, Child): _own_account,
+    (Action.ACCOUNT_DELETE, Child): _account_delete,
+    (Action.ACCOUNT_DELETE_CANCEL, Child): _account_delete_cancel,
+    (Action.CARE_LEAVE, Child): _care_leave,
+    (Action.NAMED_PERSON_ADD, Child): _named_person_add,
     (Action.TRANSFER_REQUEST, Child): _transfer_request,
     (Action.TRANSFER_VIEW, Transfer): _transfer_view,
     (Action.TRANSFER_ACCEPT, Transfer): _transfer_answer,

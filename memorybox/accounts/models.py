@@ -48,6 +48,9 @@ class Authority(Base):
     # An "I need help" nobody has acknowledged after this many working hours goes on to
     # the duty inbox and the team managers.
     help_escalation_hours: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
+    # How many years the record that a deleted account existed, and the audit of
+    # professional reads of it, are kept before they are deleted too.
+    retention_years: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
 
 
 #: colour themes a person can choose: name -> words for it (each has white text on its

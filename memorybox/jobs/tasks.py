@@ -24,6 +24,7 @@ __all__ = [
     "forget_objects",
     "huey",
     "process_item",
+    "purge_deleted_accounts",
     "purge_expired_bin",
     "transcribe_voice_note",
 ]
@@ -123,6 +124,18 @@ def purge_expired_bin() -> int:
         removed = services.purge_expired_bin(app.extensions["memorybox.storage"])
     log.info("bin purge removed %d items", removed)
     return removed
+
+
+@huey.periodic_task(crontab(minute="29", hour="3"), retries=3, retry_delay=60)
+def purge_deleted_accounts() -> int:
+    """Daily: delete the accounts whose 30 days to change their mind are over, and the
+    records of deleted accounts whose retention period is over."""
+    from memorybox.leaving import services as leaving
+
+    with _app_context() as app:
+        done = leaving.run_due(app.extensions["memorybox.storage"])
+    log.info("deleted %d accounts, removed %d old records", done.accounts, done.records)
+    return done.accounts + done.records
 
 
 @huey.periodic_task(crontab(minute=f"*/{SWEEP_EVERY_MINUTES}"))

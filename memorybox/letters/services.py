@@ -141,6 +141,17 @@ def set_rule(letter: Letter, rule: Rule) -> None:
     letter.opens_at_age = rule.opens_at_age if rule.rule is ReleaseRule.AGE else None
 
 
+def delete_draft(letter: Letter) -> None:
+    """A draft the child was never given goes, with every saved version of it (the child
+    never knew it existed, so nothing of theirs is lost). The caller audits it."""
+    if letter.given:
+        raise ValueError("a letter the child was given stays theirs")
+    for version in list(letter.versions):
+        db.session.delete(version)
+    db.session.delete(letter)
+    db.session.commit()
+
+
 def give(letter: Letter, by: User) -> None:
     """The child can see it now: that it exists, who wrote it and when it opens."""
     letter.given_at = clock.now()
@@ -151,7 +162,14 @@ def give(letter: Letter, by: User) -> None:
 def ask(letter: Letter, sender: Sender) -> list[User]:
     """The child asks to open a letter that opens when they ask. Their social workers are
     told; returns who (nobody: the asking is still recorded, for the next worker)."""
+    from memorybox.leaving import services as leaving
+
     letter.asked_at = clock.now()
+    if leaving.has_left_care(letter.child):
+        # After care nobody is allocated to agree: it opens as they ask.
+        letter.agreed_at = letter.asked_at
+        db.session.commit()
+        return []
     db.session.commit()
     return notifications.tell(
         sender,

@@ -13,6 +13,7 @@ from memorybox import clock, memo
 from memorybox.accounts.models import User
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.db import db
+from memorybox.leaving.models import NamedPerson
 from memorybox.memories.models import ItemStatus, MemoryItem
 from memorybox.pagination import Order, Page, keyset
 from memorybox.sharing.models import Audience, Basis, Collection, CollectionItem, Consent
@@ -47,10 +48,12 @@ def people_in_childs_life(child: Child) -> list[User]:
     Only people of the child's authority now: after a move, nobody at the old one."""
     carers = select(Placement.carer_id).where(Placement.child_id == child.id)
     workers = select(Allocation.social_worker_id).where(Allocation.child_id == child.id)
+    # and anyone a manager has added for them by name (a personal adviser after care)
+    named = select(NamedPerson.user_id).where(NamedPerson.child_id == child.id)
     query = (
         select(User)
         .where(
-            or_(User.id.in_(carers), User.id.in_(workers)),
+            or_(User.id.in_(carers), User.id.in_(workers), User.id.in_(named)),
             User.disabled_at.is_(None),
             User.authority_id == child.authority_id,
         )

@@ -26,6 +26,7 @@ BLUEPRINTS = (
     "help",
     "home",
     "items",
+    "leaving",
     "letters",
     "manage",
     "notifications",

@@ -257,3 +257,10 @@ class AuthoritySettingsForm(FlaskForm):
             Length(max=254),
         ],
     )
+    retention_years = IntegerField(
+        _l("Years to keep the record of a deleted account"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=25, message=_l("Please choose from 1 to 25 years.")),
+        ],
+    )

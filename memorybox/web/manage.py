@@ -75,6 +75,8 @@ def settings() -> ResponseReturnValue:
         if form.help_escalation_hours.data is not None:
             authority.help_escalation_hours = form.help_escalation_hours.data
         authority.duty_email = (form.duty_email.data or "").strip().lower()
+        if form.retention_years.data is not None:
+            authority.retention_years = form.retention_years.data
         db.session.commit()
         flash(_("Settings saved."))
         return redirect(url_for("manage.settings"))
