@@ -115,6 +115,7 @@ class Action(enum.StrEnum):
     LETTER_EDIT = "letter:edit"  # change the words (a new version), the note, the rule
     LETTER_GIVE = "letter:give"  # give a draft to the child (then they know it exists)
     LETTER_AGREE = "letter:agree"  # agree to the child's asking: it opens now
+    LETTER_DELETE = "letter:delete"  # throw away a draft the child was never given
     # Leaving care and a young person's own account (target: Child)
     ACCOUNT_EMAIL = "account:email"  # from 16: their own sign-in email
     ACCOUNT_DELETE = "account:delete"  # from 16: ask to delete their account
@@ -687,6 +688,12 @@ def _letter_give(actor: User, letter: Letter) -> Decision:
     return _letters_write(actor, letter.child)
 
 
+def _letter_delete(actor: User, letter: Letter) -> Decision:
+    if letter.given:
+        return _deny("a letter the child was given stays theirs")
+    return _letters_write(actor, letter.child)
+
+
 def _letter_agree(actor: User, letter: Letter) -> Decision:
     if (
         not letter.given
@@ -841,6 +848,7 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.LETTER_EDIT, Letter): _letter_edit,
     (Action.LETTER_GIVE, Letter): _letter_give,
     (Action.LETTER_AGREE, Letter): _letter_agree,
+    (Action.LETTER_DELETE, Letter): _letter_delete,
     (Action.ACCOUNT_EMAIL, Child): _own_account,
     (Action.ACCOUNT_DELETE, Child): _account_delete,
     (Action.ACCOUNT_DELETE_CANCEL, Child): _account_delete_cancel,

@@ -19,7 +19,7 @@ from memorybox.audit.models import AuditEvent
 from memorybox.children.models import Allocation, Child
 from memorybox.db import db
 from memorybox.letters import services as letters
-from memorybox.letters.models import Letter, LetterNote, ReleaseRule
+from memorybox.letters.models import Letter, LetterNote, LetterVersion, ReleaseRule
 from memorybox.notifications.models import Notification, TalkRequest
 from memorybox.policy import Action
 from tests import factories
@@ -379,3 +379,41 @@ def test_the_childs_pages_are_in_plain_words(
         if grade > HIGHEST_GRADE:
             too_hard.append(f"{path}: grade {grade:.1f}\n{text}")
     assert not too_hard, "\n\n".join(too_hard)
+
+
+def test_a_worker_deletes_a_draft_after_being_asked_but_never_a_given_letter(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    login_as(client, world.social_worker)
+    data = {"title": "Not right yet", "body": WORDS, "content_note": "", "rule": "asked"}
+    assert client.post(f"/children/{world.child.id}/letters/new", data=data).status_code == 302
+    draft = db.session.scalars(select(Letter).order_by(Letter.id.desc())).first()
+    assert draft is not None and not draft.given
+    draft_id = draft.id
+    page = client.get(f"/letters/{draft_id}/written").data.decode()
+    assert "Delete this draft" in page
+    asked = client.get(f"/letters/{draft_id}/delete")
+    assert asked.status_code == 200 and "be undone" in asked.data.decode()
+    assert db.session.get(Letter, draft_id) is not None  # asking deletes nothing
+    done = client.post(f"/letters/{draft_id}/delete")
+    assert done.status_code == 302 and done.location.endswith(
+        f"/children/{world.child.id}/letters/written"
+    )
+    db.session.expire_all()
+    assert db.session.get(Letter, draft_id) is None
+    assert not db.session.scalars(
+        select(LetterVersion).where(LetterVersion.letter_id == draft_id)
+    ).all()
+    assert (
+        db.session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.action == "letter:delete", AuditEvent.target_id == draft_id
+            )
+        )
+        is not None
+    )
+    # A letter the child was given stays theirs: no button, and the route refuses.
+    given = write(client, world, rule="asked")
+    assert "Delete this draft" not in client.get(f"/letters/{given.id}/written").data.decode()
+    assert client.post(f"/letters/{given.id}/delete").status_code == 404
+    assert db.session.get(Letter, given.id) is not None

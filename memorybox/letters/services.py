@@ -141,6 +141,17 @@ def set_rule(letter: Letter, rule: Rule) -> None:
     letter.opens_at_age = rule.opens_at_age if rule.rule is ReleaseRule.AGE else None
 
 
+def delete_draft(letter: Letter) -> None:
+    """A draft the child was never given goes, with every saved version of it (the child
+    never knew it existed, so nothing of theirs is lost). The caller audits it."""
+    if letter.given:
+        raise ValueError("a letter the child was given stays theirs")
+    for version in list(letter.versions):
+        db.session.delete(version)
+    db.session.delete(letter)
+    db.session.commit()
+
+
 def give(letter: Letter, by: User) -> None:
     """The child can see it now: that it exists, who wrote it and when it opens."""
     letter.given_at = clock.now()

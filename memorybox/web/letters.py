@@ -475,6 +475,20 @@ def give(letter_id: int) -> ResponseReturnValue:
     return redirect(url_for("letters.manage", letter_id=letter.id))
 
 
+@bp.route("/letters/<int:letter_id>/delete", methods=["GET", "POST"])
+def delete(letter_id: int) -> ResponseReturnValue:
+    """Throw away a draft: asked first, on a page of its own."""
+    letter = load(Letter, letter_id, Action.LETTER_DELETE)
+    child = letter.child
+    if request.method == "GET":
+        return render_template("letters/delete.html", letter=letter, child=child)
+    title = letter.title
+    audit.record(actor(), Action.LETTER_DELETE.value, letter)
+    letters.delete_draft(letter)
+    flash(_("The draft “%(title)s” has been deleted.", title=title))
+    return redirect(url_for("letters.written", child_id=child.id))
+
+
 @bp.post("/letters/<int:letter_id>/agree")
 def agree(letter_id: int) -> ResponseReturnValue:
     letter = load(Letter, letter_id, Action.LETTER_AGREE)
