@@ -393,6 +393,13 @@ TRANSFER_TARGETS = (
 NOTE_TARGETS = (*(f"note_of_{state}" for state in SIGNED_IN), MISSING)
 
 #: kind of target -> the targets every case of that kind is tried on
+#: a young person's own account (their email, deleting it): world.child is 17 and has left
+#: care; world.other_child is 15 (under 16: nothing is offered)
+LEAVER_TARGETS = ("left_care", "under_16", "young_child", "other_authority_child", MISSING)
+#: the same young people, each having asked to delete their account: world.child after care,
+#: world.other_child at 16, still in care
+LEAVER_WAITING_TARGETS = ("left_care_waiting", "in_care_16_waiting", "young_child", MISSING)
+
 TARGETS: dict[str, tuple[str, ...]] = {
     "none": (NO_TARGET,),
     "item": (*ITEM_TARGETS, *GRANTED_TARGETS),
@@ -416,6 +423,8 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "talk": TALK_TARGETS,
     "note": NOTE_TARGETS,
     "letter": LETTER_TARGETS,
+    "leaver": LEAVER_TARGETS,
+    "leaver_waiting": LEAVER_WAITING_TARGETS,
     "transfer": TRANSFER_TARGETS,
 }
 
@@ -442,6 +451,8 @@ TARGET_ARG = {
     "talk": "request_id",
     "note": "note_id",
     "letter": "letter_id",
+    "leaver": "child_id",
+    "leaver_waiting": "child_id",
     "transfer": "transfer_id",
 }
 #: the id of a missing target, where MISSING_ID is not the right shape
@@ -902,6 +913,34 @@ MATRIX.update(
             "target": "transfer",
             "POST": {"manager_same": {"waiting_out"}, "manager_other": {"waiting_in"}},
         },
+    }
+)
+
+# Leaving care and a young person's own account: from 16 the young person (in care or after)
+# sets their own sign-in email and asks to delete their account, and changes their mind
+# while it waits; under 16 nothing is offered. The child's managers record leaving care and
+# add people (a personal adviser) the young person can share with by name.
+MATRIX.update(
+    {
+        "leaving.email": {
+            "target": "leaver",
+            "GET": {"young_person": {"left_care"}},
+            "POST": {"young_person": {"left_care"}},
+        },
+        "leaving.delete": {
+            "target": "leaver",
+            "GET": {"young_person": {"left_care"}},
+            "POST": {"young_person": {"left_care"}},
+        },
+        "leaving.cancel": {
+            "target": "leaver_waiting",
+            "POST": {
+                "young_person": {"left_care_waiting"},
+                "other_young_person": {"in_care_16_waiting"},
+            },
+        },
+        "leaving.left_care": {"target": "child", "GET": CHILD_MANAGERS, "POST": CHILD_MANAGERS},
+        "leaving.add_named_person": {"target": "child", "POST": CHILD_MANAGERS},
     }
 )
 
@@ -1767,6 +1806,34 @@ def _build_notes(scene: Scene) -> None:
         scene.ids[f"note_of_{state}"] = note.id
 
 
+def _aged(child: Child, years: int) -> None:
+    today = clock.today()
+    child.date_of_birth = date(today.year - years, today.month, 1)
+
+
+def _build_leavers(waiting: bool) -> Callable[[Scene], None]:
+    def build(scene: Scene) -> None:
+        from memorybox.leaving import services as leaving
+
+        w = scene.world
+        _aged(w.child, 17)
+        leaving.record_left_care(w.child, clock.today(), w.manager)
+        _aged(w.other_child, 16 if waiting else 15)
+        if waiting:
+            leaving.ask_to_delete(w.child)
+            leaving.ask_to_delete(w.other_child)
+        db.session.commit()
+        names = (
+            ("left_care_waiting", "in_care_16_waiting") if waiting else ("left_care", "under_16")
+        )
+        scene.ids.update({names[0]: w.child.id, names[1]: w.other_child.id})
+        scene.ids.update(
+            young_child=w.young_child.id, other_authority_child=w.other_authority_child.id
+        )
+
+    return build
+
+
 BUILDERS: dict[str, Callable[[Scene], None]] = {
     "item": _build_item_targets("item"),
     "fetch": _build_item_targets("fetch"),
@@ -1789,6 +1856,8 @@ BUILDERS: dict[str, Callable[[Scene], None]] = {
     "talk": _build_talk,
     "note": _build_notes,
     "letter": _build_letters,
+    "leaver": _build_leavers(waiting=False),
+    "leaver_waiting": _build_leavers(waiting=True),
     "transfer": _build_transfers,
     "none": lambda scene: None,
 }
@@ -1911,6 +1980,21 @@ def _tus_part(scene: Scene, actor: User | None, target: str) -> Raw:
 
 #: what each POST, PATCH and DELETE sends (nothing, unless listed)
 POST_DATA: dict[str, Callable[[Scene, User | None, str], dict[str, Any] | Raw]] = {
+    # their email as it is: a new one ends their other sessions, the ones the next targets use
+    # (tests/test_leaving_care.py changes it)
+    "leaving.email": lambda scene, actor, target: {
+        "email": actor.email if actor is not None else "someone@personal.example",
+        "password": factories.PASSWORD,
+    },
+    "leaving.delete": lambda scene, actor, target: {"password": factories.PASSWORD},
+    "leaving.left_care": lambda scene, actor, target: {"left_on": clock.today().isoformat()},
+    "leaving.add_named_person": lambda scene, actor, target: {
+        "named-person_id": str(
+            scene.world.unallocated_social_worker.id
+            if actor is not None and actor.authority_id == scene.world.authority.id
+            else scene.other_authority_person(Role.SOCIAL_WORKER).id
+        )
+    },
     "auth.login": _login,
     "auth.accept_invitation": _accept,
     "auth.change_password": _new_password,
