@@ -26,6 +26,7 @@ from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience, Collection, CollectionItem, Consent
 from memorybox.story import services as story
 from memorybox.story.models import StorySection
+from memorybox.transfers import services as transfers
 from memorybox.transfers.models import Transfer, TransferState
 from tests import factories
 from tests.factories import World, login_as
@@ -416,3 +417,42 @@ def test_only_the_right_managers(app: Flask, world: World) -> None:
     third = factories.authority("Third Council")
     stranger = factories.user(app, third, Role.MANAGER, "Tess")
     assert not policy.can(stranger, Action.TRANSFER_VIEW, transfer)
+
+
+def test_a_child_without_a_login_moves_and_a_custom_prompts_words_are_kept(
+    app: Flask, world: World
+) -> None:
+    """The social worker who kept the box for a young child loses it; the words written
+    under the old authority's own prompt stay, under the same heading."""
+    w = world
+    item = factories.item(app, w.young_child, w.carer, title="First steps")
+    assert policy.can(w.social_worker, Action.ITEM_VIEW, item)  # kept for the child
+    pets = story.add_prompt(w.authority, "My pets", "")
+    section = StorySection(child_id=w.young_child.id, prompt_id=pets.id)
+    db.session.add(section)
+    db.session.commit()
+    story.save_version(section, "A cat called Moss.", [], w.social_worker)
+    transfer = Transfer(
+        child_id=w.young_child.id,
+        from_authority_id=w.authority.id,
+        to_authority_id=w.other_authority.id,
+        planned_on=clock.today(),
+        requested_by_id=w.manager.id,
+    )
+    db.session.add(transfer)
+    db.session.commit()
+    transfers.accept(transfer, w.other_manager)
+    db.session.expire_all()
+    child = db.session.get(Child, w.young_child.id)
+    assert child is not None and child.authority_id == w.other_authority.id
+    for person in (w.social_worker, w.carer, w.manager):
+        person = db.session.get(User, person.id)
+        assert not policy.can(person, Action.ITEM_VIEW, db.session.get(MemoryItem, item.id))
+        assert not policy.can(person, Action.CHILD_SEE, child)
+    assert policy.can(db.session.get(User, w.other_manager.id), Action.CHILD_MANAGE, child)
+    kept = db.session.get(StorySection, section.id)
+    assert kept is not None and kept.prompt_id is None and kept.own_title == "My pets"
+    assert kept in story.sections_of(child)
+    # answered once: it cannot be accepted again
+    with pytest.raises(transfers.TransferError):
+        transfers.accept(transfer, w.other_manager)
