@@ -269,6 +269,9 @@ def test_request_then_accept_moves_the_child_and_ends_every_old_access(
     kid = app.test_client()
     login_as(kid, w.young_person)
     assert f"You have moved to {new}" in kid.get("/notifications").data.decode()
+    history = kid.get(f"/children/{child.id}/sharing").data.decode()
+    assert history.count("Stopped when you moved") == len(things.consents)
+    assert w.other_manager.display_name not in history
 
     # both sides read what happened; the old manager is told it was accepted
     for manager in (w.manager, w.other_manager):

@@ -24,6 +24,7 @@ transfer, which both managers can read.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import ColumnElement, or_, select
@@ -99,6 +100,20 @@ def trail(transfer: Transfer) -> list[AuditEvent]:
         .order_by(AuditEvent.occurred_at, AuditEvent.id)
     )
     return list(db.session.scalars(query))
+
+
+def ended_by_move(consent_ids: Iterable[int]) -> set[int]:
+    """Which of these consents ended because the child moved (read from the audit trail),
+    so the child's sharing history can say so rather than name a manager they never met."""
+    wanted = list(consent_ids)
+    if not wanted:
+        return set()
+    query = select(AuditEvent.target_id).where(
+        AuditEvent.action == "consent:end-by-transfer",
+        AuditEvent.target_type == "consent",
+        AuditEvent.target_id.in_(wanted),
+    )
+    return {i for i in db.session.scalars(query) if i is not None}
 
 
 def managers_of(authority_id: int) -> list[User]:

@@ -29,6 +29,7 @@ from memorybox.policy import Action
 from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience, Collection, Consent
 from memorybox.story.models import StorySection
+from memorybox.transfers import services as transfers
 from memorybox.web import alerts, lists, words
 from memorybox.web.access import can, load, require, signed_in_actor, signed_in_only
 from memorybox.web.forms import AlbumForm, ShareForm
@@ -44,13 +45,15 @@ signed_in_only(bp)
 @bp.get("/children/<int:child_id>/sharing")
 def overview(child_id: int) -> ResponseReturnValue:
     child = load(Child, child_id, Action.SHARING_VIEW)
+    history = lists.page(lambda after: sharing.consents_page(child, after))
     return render_template(
         "sharing/overview.html",
         child=child,
         albums=sharing.collections_of(child),
         items=lists.page(lambda after: memories.box_page(child, after), "items"),
         active=lists.page(lambda after: sharing.consents_page(child, after, live=True), "now"),
-        history=lists.page(lambda after: sharing.consents_page(child, after)),
+        history=history,
+        ended_by_move=transfers.ended_by_move(c.id for c in history.rows),
         decides_for_self=sharing.decides_for_self(child),
         describe=describe,
     )
