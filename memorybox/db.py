@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -82,15 +82,23 @@ def make_engine(url: str, pool_size: int = 5) -> Engine:
     # small machine starting parallel workers for one of them doubled its time under load
     # (docs/benchmarks.md); MEMORYBOX_DB_PARALLEL_WORKERS sets PostgreSQL's
     # max_parallel_workers_per_gather for the app's sessions.
+    # Options already in the address (say, a search_path) are kept: connect_args' options
+    # would replace them.
     parallel = int(os.environ.get("MEMORYBOX_DB_PARALLEL_WORKERS", "0") or 0)
+    given = make_url(url).query.get("options", "")
+    options = " ".join(
+        part
+        for part in (
+            *(given if isinstance(given, tuple) else (given,)),
+            f"-c max_parallel_workers_per_gather={parallel}",
+        )
+        if part
+    )
     return create_engine(
         url,
         pool_pre_ping=True,
         pool_size=pool_size,
-        connect_args={
-            "connect_timeout": 5,
-            "options": f"-c max_parallel_workers_per_gather={parallel}",
-        },
+        connect_args={"connect_timeout": 5, "options": options},
     )
 
 

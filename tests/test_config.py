@@ -95,9 +95,12 @@ def test_postgresql_sessions_run_no_parallel_query_unless_asked(app, monkeypatch
         pytest.skip("PostgreSQL only: SQLite has no parallel query")
     assert db.session.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "0"
     monkeypatch.setenv("MEMORYBOX_DB_PARALLEL_WORKERS", "2")
-    engine = make_engine(url, pool_size=1)
+    # options already in the address (here a search_path) are kept alongside
+    separator = "&" if "?" in url else "?"
+    engine = make_engine(f"{url}{separator}options=-csearch_path%3Delsewhere", pool_size=1)
     try:
         with engine.connect() as connection:
             assert connection.execute(text("SHOW max_parallel_workers_per_gather")).scalar() == "2"
+            assert connection.execute(text("SHOW search_path")).scalar() == "elsewhere"
     finally:
         engine.dispose()
