@@ -3,6 +3,7 @@
 from memorybox.accounts.models import Authority, Invitation, Role, User
 from memorybox.audit.models import AuditEvent
 from memorybox.children.models import Allocation, Child, Placement
+from memorybox.contributors.models import Contributor
 from memorybox.db import Base
 from memorybox.exports.models import Export, ExportKind, ExportState
 from memorybox.leaving.models import AccountDeletion, CareLeaving, NamedPerson
@@ -47,6 +48,7 @@ __all__ = [
     "Collection",
     "CollectionItem",
     "Comment",
+    "Contributor",
     "Consent",
     "HelpRequest",
     "ItemTag",

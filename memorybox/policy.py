@@ -33,6 +33,7 @@ from memorybox import clock, memo
 from memorybox.accounts.models import Authority, Invitation, Role, User
 from memorybox.children import relationships
 from memorybox.children.models import Allocation, Child, Placement
+from memorybox.contributors.models import Contributor
 from memorybox.db import db
 from memorybox.exports.models import Export, ExportKind
 from memorybox.leaving import services as leaving
@@ -128,6 +129,14 @@ class Action(enum.StrEnum):
     TRANSFER_ACCEPT = "transfer:accept"  # the receiving authority's manager: the child moves
     TRANSFER_DECLINE = "transfer:decline"  # the receiving authority's manager, with a reason
     TRANSFER_WITHDRAW = "transfer:withdraw"  # the sending authority's manager, while it waits
+    # Family and past carers who send things (the letterbox)
+    CONTRIBUTOR_HOME = "contributor:home"  # their one page: what they sent (Contributor)
+    CONTRIBUTOR_SEND = "contributor:send"  # send something now (target: Contributor)
+    CONTRIBUTORS_MANAGE = "contributors:manage"  # a worker's list, and invite (Child)
+    CONTRIBUTOR_END = "contributor:end"  # a worker ends their access (Contributor)
+    SENDERS_VIEW = "senders:view"  # the child's own list of who sends them things (Child)
+    SENDER_STOP = "sender:stop"  # the child: "no more from this person" (Contributor)
+    SENDER_ALLOW = "sender:allow"  # the child takes that back (Contributor)
 
 
 @dataclass(frozen=True)
@@ -209,7 +218,7 @@ def _item_view(actor: User, item: MemoryItem) -> Decision:
         and relationships.has_active_placement(actor.id, child.id)
     ):
         return _allow("you added this during an active placement")
-    if item.status is ItemStatus.AWAITING_APPROVAL and _reviewer(actor, child):
+    if item.status is ItemStatus.AWAITING_APPROVAL and _checks(actor, item):
         return _allow("waiting for your approval")
     if item.status is not ItemStatus.KEPT:
         return _deny("not in the child's box")
@@ -255,6 +264,14 @@ def _proxy_for(actor: User, child: Child) -> bool:
 
 def _reviewer(actor: User, child: Child) -> bool:
     return _allocated(actor, child) and child.authority.moderation_required
+
+
+def _checks(actor: User, item: MemoryItem) -> bool:
+    """Does ``actor`` check this item before the child sees it? The allocated social worker,
+    where the authority asks for it, and always for what family and past carers send."""
+    if item.added_by.role is Role.CONTRIBUTOR:
+        return _allocated(actor, item.child)
+    return _reviewer(actor, item.child)
 
 
 # --- rules about sharing ----------------------------------------------------------------
@@ -431,7 +448,7 @@ def _item_comment(actor: User, item: MemoryItem) -> Decision:
 
 
 def _item_review(actor: User, item: MemoryItem) -> Decision:
-    if item.status is ItemStatus.AWAITING_APPROVAL and _reviewer(actor, item.child):
+    if item.status is ItemStatus.AWAITING_APPROVAL and _checks(actor, item):
         return _allow("allocated social worker")
     return _deny("nothing to review")
 
@@ -785,6 +802,56 @@ def _named_person_add(actor: User, child: Child) -> Decision:
     return _child_manage(actor, child)
 
 
+# --- rules about contributors (family and past carers who send things) --------------------
+
+
+def _contributor_home(actor: User, link: Contributor) -> Decision:
+    if link.user_id == actor.id and actor.role is Role.CONTRIBUTOR and not link.ended:
+        return _allow("your own page")
+    return _deny("the contributor only")
+
+
+def _contributor_send(actor: User, link: Contributor) -> Decision:
+    """Only while the child has not said "no more", and someone is there to check it."""
+    if not _contributor_home(actor, link):
+        return _deny("the contributor only")
+    if link.blocked:
+        return _deny("the child said no more for now")
+    if not relationships.social_workers_of(link.child_id):
+        return _deny("nobody to check it")
+    return _allow("you may send something")
+
+
+def _contributors_manage(actor: User, child: Child) -> Decision:
+    if _allocated(actor, child):
+        return _allow("allocated social worker")
+    return _deny("allocated social worker only")
+
+
+def _contributor_end(actor: User, link: Contributor) -> Decision:
+    if link.ended:
+        return _deny("already ended")
+    return _contributors_manage(actor, link.child)
+
+
+def _senders_view(actor: User, child: Child) -> Decision:
+    if _is_the_child(actor, child):
+        return _allow("people who send you things")
+    return _deny("the child only")
+
+
+def _sender_stop(actor: User, link: Contributor) -> Decision:
+    if link.user_id is None or link.blocked or link.ended:
+        return _deny("nothing to stop")
+    return _senders_view(actor, link.child)
+
+
+def _sender_allow(actor: User, link: Contributor) -> Decision:
+    if link.user_id is None or not link.blocked or link.ended:
+        return _deny("nothing to undo")
+    return _senders_view(actor, link.child)
+
+
 RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.BOX_VIEW, Child): _box_view,
     (Action.ITEM_ADD, Child): _item_add,
@@ -859,6 +926,13 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.TRANSFER_ACCEPT, Transfer): _transfer_answer,
     (Action.TRANSFER_DECLINE, Transfer): _transfer_answer,
     (Action.TRANSFER_WITHDRAW, Transfer): _transfer_withdraw,
+    (Action.CONTRIBUTOR_HOME, Contributor): _contributor_home,
+    (Action.CONTRIBUTOR_SEND, Contributor): _contributor_send,
+    (Action.CONTRIBUTORS_MANAGE, Child): _contributors_manage,
+    (Action.CONTRIBUTOR_END, Contributor): _contributor_end,
+    (Action.SENDERS_VIEW, Child): _senders_view,
+    (Action.SENDER_STOP, Contributor): _sender_stop,
+    (Action.SENDER_ALLOW, Contributor): _sender_allow,
 }
 
 
@@ -950,6 +1024,14 @@ def viewable_items(actor: Any, child_id: int | None = None) -> ColumnElement[boo
             and_(
                 MemoryItem.status == ItemStatus.AWAITING_APPROVAL,
                 MemoryItem.child_id.in_(moderated),
+            )
+        )
+        # What family and past carers send: always checked, whatever the setting.
+        allowed.append(
+            and_(
+                MemoryItem.status == ItemStatus.AWAITING_APPROVAL,
+                MemoryItem.child_id.in_(allocated),
+                MemoryItem.added_by_id.in_(select(User.id).where(User.role == Role.CONTRIBUTOR)),
             )
         )
         no_login = select(Child.id).where(Child.id.in_(allocated), Child.user_id.is_(None))

@@ -86,6 +86,7 @@ from memorybox import clock
 from memorybox.accounts import services as accounts
 from memorybox.accounts.models import Authority, Invitation, Role, User
 from memorybox.children.models import Allocation, Child, Placement
+from memorybox.contributors.models import Contributor
 from memorybox.db import Base, db
 from memorybox.letters.models import Letter, LetterVersion, ReleaseRule
 from memorybox.memories import processing, uploads
@@ -138,11 +139,18 @@ ACTORS: dict[str, str | None] = {
     "sw_unallocated": "unallocated_social_worker",
     "manager_same": "manager",  # manager of world.authority
     "manager_other": "other_manager",  # manager of world.other_authority
+    # Family and past carers who send things to world.child (see _contributor): one who
+    # may send, one the child said "no more" to, one whose access a social worker ended
+    # (their account is switched off, so they are refused like DISABLED).
+    "contributor_active": "contributor:active",
+    "contributor_blocked": "contributor:blocked",
+    "contributor_ended": "contributor:ended",
     # The young person's account, signed in, then switched off by a manager. Keep it last:
     # switching it off changes the world for every case after it in a group.
     DISABLED: "young_person",
 }
-SIGNED_IN = [name for name in ACTORS if name not in (ANON, DISABLED)]
+CONTRIBUTOR_ENDED = "contributor_ended"
+SIGNED_IN = [name for name in ACTORS if name not in (ANON, DISABLED, CONTRIBUTOR_ENDED)]
 EVERYONE = dict.fromkeys(ACTORS, ALLOW)
 EVERYONE_SIGNED_IN = dict.fromkeys(SIGNED_IN, ALLOW)
 
@@ -163,6 +171,11 @@ ITEM_TARGETS = (
     "not_approved",  # the social worker did not pass it on: it never reaches the child
     "young_child_kept",  # in young_child's box: the active carer added it
     "young_child_suggested",  # the active carer sent it to young_child, waiting
+    # sent by contributor_active (world.child's birth mum), in each state
+    "contribution_waiting",  # waits for the allocated social worker's check
+    "contribution_passed",  # passed on: a suggestion for the child
+    "contribution_not_passed",  # the social worker did not pass it on
+    "contribution_kept",  # passed on, and the child kept it
     MISSING,
 )
 
@@ -389,6 +402,15 @@ TRANSFER_TARGETS = (
     "accepted_out",  # the moved child's (see _moved_child): accepted, the child moved
     MISSING,
 )
+#: family and past carers invited to send things (see _contributor)
+CONTRIBUTOR_TARGETS = (
+    "contributor_active",  # world.child's, may send
+    "contributor_blocked",  # world.child's, the child said "no more"
+    "contributor_ended",  # world.child's, a social worker ended their access
+    "contributor_invited",  # world.child's, invited, not joined yet
+    "other_child_contributor",  # world.other_child's (no social worker now), joined
+    MISSING,
+)
 #: a notification in each signed-in actor's own Messages, about world.child's kept item
 NOTE_TARGETS = (*(f"note_of_{state}" for state in SIGNED_IN), MISSING)
 
@@ -426,6 +448,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
     "leaver": LEAVER_TARGETS,
     "leaver_waiting": LEAVER_WAITING_TARGETS,
     "transfer": TRANSFER_TARGETS,
+    "contributor": CONTRIBUTOR_TARGETS,
 }
 
 #: URL argument for each kind of target
@@ -454,6 +477,7 @@ TARGET_ARG = {
     "leaver": "child_id",
     "leaver_waiting": "child_id",
     "transfer": "transfer_id",
+    "contributor": "contributor_id",
 }
 #: the id of a missing target, where MISSING_ID is not the right shape
 MISSING_IDS: dict[str, str] = {"upload": "0" * 32}
@@ -461,11 +485,11 @@ MISSING_IDS: dict[str, str] = {"upload": "0" * 32}
 # --- the matrix -------------------------------------------------------------------------
 
 #: world.child's items that are in the box (kept), on item routes and on fetch routes
-CHILD_KEPT = {"kept", "ended_carer"} | (set(GRANTED_TARGETS) - {SHARED_BIN})
+CHILD_KEPT = {"kept", "ended_carer", "contribution_kept"} | (set(GRANTED_TARGETS) - {SHARED_BIN})
 CHILD_KEPT_FETCH = CHILD_KEPT | (set(SHARED_TARGETS) - {SHARED_BIN})
 #: what the child sees of their own: the box, the suggestions and the bin. Never what waits
 #: for the social worker's approval or was not approved: moderation keeps those from them.
-IN_BOX = CHILD_KEPT | {"suggested"}
+IN_BOX = CHILD_KEPT | {"suggested", "contribution_passed"}
 IN_BIN = {"bin", "carer_bin", SHARED_BIN}
 #: what the active carer added for world.child and world.young_child, not in a bin
 CARER_ADDED = {"suggested", "awaiting", "not_approved", "young_child_kept", "young_child_suggested"}
@@ -476,7 +500,8 @@ FETCH_VIEWERS = {
     "carer_active": CARER_ADDED | granted_to("carer_active"),
     "carer_ended": granted_to("carer_ended"),
     # approval of what waits; young_child's box (no login); what is shared with them
-    "sw_allocated": {"awaiting", "young_child_kept"} | granted_to("sw_allocated"),
+    "sw_allocated": {"awaiting", "contribution_waiting", "young_child_kept"}
+    | granted_to("sw_allocated"),
     "sw_unallocated": granted_to("sw_unallocated"),
 }
 BOX_OWNERS = {"young_person": {"child"}, "other_young_person": {"other_child"}}
@@ -548,7 +573,7 @@ MATRIX: dict[str, dict[str, Any]] = {
     "auth.login": {
         "target": "none",
         "GET": EVERYONE,
-        "POST": {**EVERYONE, DISABLED: REFUSED},
+        "POST": {**EVERYONE, DISABLED: REFUSED, CONTRIBUTOR_ENDED: REFUSED},
     },
     "auth.logout": {"target": "none", "POST": dict.fromkeys(ACTORS, LOGIN)},
     "auth.accept_invitation": {"target": "none", "GET": EVERYONE, "POST": EVERYONE},
@@ -633,11 +658,17 @@ MATRIX: dict[str, dict[str, Any]] = {
     },
     "items.keep": {
         "target": "item",
-        "POST": {"young_person": {"suggested"}, "sw_allocated": {"young_child_suggested"}},
+        "POST": {
+            "young_person": {"suggested", "contribution_passed"},
+            "sw_allocated": {"young_child_suggested"},
+        },
     },
     "items.decline": {
         "target": "item",
-        "POST": {"young_person": {"suggested"}, "sw_allocated": {"young_child_suggested"}},
+        "POST": {
+            "young_person": {"suggested", "contribution_passed"},
+            "sw_allocated": {"young_child_suggested"},
+        },
     },
     "items.delete": {"target": "item", "POST": {"young_person": IN_BOX}},
     "items.restore": {"target": "item", "POST": {"young_person": IN_BIN}},
@@ -660,8 +691,14 @@ MATRIX: dict[str, dict[str, Any]] = {
     },
     # Moderation: the allocated social worker, while moderation is on (it is, in the item
     # scene), on what waits for approval.
-    "items.approve": {"target": "item", "POST": {"sw_allocated": {"awaiting"}}},
-    "items.not_approve": {"target": "item", "POST": {"sw_allocated": {"awaiting"}}},
+    "items.approve": {
+        "target": "item",
+        "POST": {"sw_allocated": {"awaiting", "contribution_waiting"}},
+    },
+    "items.not_approve": {
+        "target": "item",
+        "POST": {"sw_allocated": {"awaiting", "contribution_waiting"}},
+    },
     # Sharing: who decides for the child (the child over the sharing age; the allocated
     # social worker for a child with no login) shares what is kept in the box.
     "sharing.overview": {"target": "child", "GET": SHARING_DECIDERS},
@@ -944,6 +981,42 @@ MATRIX.update(
     }
 )
 
+# The letterbox: a contributor's one page (sending stops, with a plain message, when the
+# child says "no more"); the allocated social worker invites and ends access; the child says
+# "no more from this person" and takes it back. Nobody else, ever.
+LETTERBOX_SENDERS = {"contributor_active": ALLOW, "contributor_blocked": ALLOW}
+CHILDS_CONTRIBUTORS = {"contributor_active", "contributor_blocked", "contributor_invited"}
+MATRIX.update(
+    {
+        "contributors.send": {
+            "target": "none",
+            "GET": LETTERBOX_SENDERS,
+            "POST": LETTERBOX_SENDERS,
+        },
+        "contributors.manage": {
+            "target": "child",
+            "GET": {"sw_allocated": {"child", "young_child"}},
+            "POST": {"sw_allocated": {"child", "young_child"}},
+        },
+        "contributors.end": {
+            "target": "contributor",
+            "POST": {"sw_allocated": CHILDS_CONTRIBUTORS},
+        },
+        "contributors.senders": {"target": "child", "GET": BOX_OWNERS},
+        "contributors.stop": {
+            "target": "contributor",
+            "POST": {
+                "young_person": {"contributor_active"},
+                "other_young_person": {"other_child_contributor"},
+            },
+        },
+        "contributors.allow": {
+            "target": "contributor",
+            "POST": {"young_person": {"contributor_blocked"}},
+        },
+    }
+)
+
 HTTP_METHODS = ("GET", "HEAD", "POST", "PATCH", "DELETE")
 READ_METHODS = {"GET", "HEAD"}  # they change nothing that decides access
 
@@ -952,7 +1025,7 @@ def expected(endpoint: str, method: str, actor: str, target: str) -> str:
     """The matrix, read for one case."""
     rule = MATRIX[endpoint][method].get(actor)
     if rule is None:
-        return {ANON: LOGIN, DISABLED: REFUSED}.get(actor, DENY)
+        return {ANON: LOGIN, DISABLED: REFUSED, CONTRIBUTOR_ENDED: REFUSED}.get(actor, DENY)
     if isinstance(rule, str):
         return rule
     return ALLOW if target in rule else DENY
@@ -1238,6 +1311,16 @@ def _build_items(scene: Scene) -> None:
     young_suggested = _item(
         scene, w.young_child, w.carer, title="Casey at the park", status=ItemStatus.SUGGESTED
     )
+    sender = _contributor(scene, "active").user
+    assert sender is not None
+    for state, status in (
+        ("waiting", ItemStatus.AWAITING_APPROVAL),
+        ("passed", ItemStatus.SUGGESTED),
+        ("not_passed", ItemStatus.NOT_APPROVED),
+        ("kept", ItemStatus.KEPT),
+    ):
+        sent = _item(scene, w.child, sender, title=f"From mum {state}", status=status)
+        scene.ids[f"contribution_{state}"] = sent.id
     scene.ids.update(
         kept=kept.id,
         suggested=suggested.id,
@@ -1788,6 +1871,65 @@ def _build_letters(scene: Scene) -> None:
     scene.ids["other_child_letter"] = _letter(w, w.other_child, "open").id
 
 
+def _contributor(scene: Scene, state: str) -> Contributor:
+    """A contributor in one state, made on first use: "active", "blocked" (the child said no
+    more), "ended" (a social worker ended it: account switched off), "invited" (not joined)
+    for world.child, birth family; "other_child" for world.other_child, joined."""
+    key = f"contributor:{state}"
+    if key in scene.extra:
+        found = db.session.get(Contributor, scene.extra[key])
+        assert found is not None
+        return found
+    w = scene.world
+    child = w.other_child if state == "other_child" else w.child
+    issued = accounts.invite(
+        authority=w.authority,
+        email=f"contributor-{state}@example.test",
+        display_name=f"Mum {state}",
+        role=Role.CONTRIBUTOR,
+        invited_by=w.social_worker,
+        days_valid=7,
+    )
+    link = Contributor(
+        child_id=child.id,
+        invitation_id=issued.invitation.id,
+        relation="birth mum",
+        invited_by_id=w.social_worker.id,
+    )
+    db.session.add(link)
+    if state != "invited":
+        person = factories.user(scene.app, w.authority, Role.CONTRIBUTOR, f"Mum {state}")
+        issued.invitation.accepted_at = clock.now()
+        issued.invitation.user_id = person.id
+        link.user_id = person.id
+    if state == "blocked":
+        link.blocked_at = clock.now()
+    db.session.commit()
+    if state == "ended":
+        link.ended_at = clock.now()
+        link.ended_by_id = w.social_worker.id
+        assert link.user is not None
+        accounts.disable(link.user)
+    scene.extra[key] = link.id
+    return link
+
+
+def _build_contributors(scene: Scene) -> None:
+    for state in ("active", "blocked", "ended", "invited"):
+        scene.ids[f"contributor_{state}"] = _contributor(scene, state).id
+    scene.ids["other_child_contributor"] = _contributor(scene, "other_child").id
+
+
+def _person(scene: Scene, state: str) -> User | None:
+    """The account an actor state signs in with."""
+    attr = ACTORS[state]
+    if attr is None:
+        return None
+    if attr.startswith("contributor:"):
+        return _contributor(scene, attr.partition(":")[2]).user
+    return getattr(scene.world, attr)
+
+
 def _build_notes(scene: Scene) -> None:
     """A message in each person's own Messages, about a kept item of world.child's that only
     the child may see (so for everyone else it opens to "you can no longer see this")."""
@@ -1795,7 +1937,7 @@ def _build_notes(scene: Scene) -> None:
     item = factories.item(scene.app, w.child, w.young_person)
     for state in SIGNED_IN:
         note = notifications.notify(
-            getattr(w, str(ACTORS[state])),
+            _person(scene, state),
             kind="shared",
             message="Alex has shared something new with you.",
             target=Target.ITEM,
@@ -1859,6 +2001,7 @@ BUILDERS: dict[str, Callable[[Scene], None]] = {
     "leaver": _build_leavers(waiting=False),
     "leaver_waiting": _build_leavers(waiting=True),
     "transfer": _build_transfers,
+    "contributor": _build_contributors,
     "none": lambda scene: None,
 }
 
@@ -2045,6 +2188,12 @@ POST_DATA: dict[str, Callable[[Scene, User | None, str], dict[str, Any] | Raw]] 
         "body": "Better words for you.",
         "rule": "asked",
     },
+    "contributors.send": _photo_upload,
+    "contributors.manage": lambda scene, actor, target: {
+        "display_name": "Nan",
+        "relation": "nan",
+        "email": f"nan-{target}@example.org",
+    },
     "uploads.create": _tus_start,
     "uploads.append": _tus_part,
     "uploads.resume": lambda scene, actor, target: Raw(TUS),
@@ -2147,8 +2296,7 @@ class Visitor:
 
 
 def _visitor(scene: Scene, state: str) -> Visitor:
-    attr = ACTORS[state]
-    user = getattr(scene.world, attr) if attr else None
+    user = _person(scene, state)
     if user is None:
         return Visitor(state, None, None)
     session_id = user.get_id()  # what login_as puts in the session, made before any switch-off

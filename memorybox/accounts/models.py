@@ -17,6 +17,8 @@ class Role(enum.StrEnum):
     CARER = "carer"
     SOCIAL_WORKER = "social_worker"
     MANAGER = "manager"
+    # Family or a past carer who sends things to one child (see memorybox.contributors).
+    CONTRIBUTOR = "contributor"
 
     @property
     def label(self) -> str:
@@ -25,6 +27,7 @@ class Role(enum.StrEnum):
             Role.CARER: _("Foster carer"),
             Role.SOCIAL_WORKER: _("Social worker"),
             Role.MANAGER: _("Manager"),
+            Role.CONTRIBUTOR: _("Sends things to a child"),
         }[self]
 
 

@@ -164,6 +164,10 @@ def accept_invitation(passwords: Passwords, token: str, password: str) -> User:
         child.user_id = user.id
     invitation.accepted_at = clock.now()
     invitation.user_id = user.id
+    if invitation.role is Role.CONTRIBUTOR:
+        from memorybox.contributors import services as contributors
+
+        contributors.link_account(invitation, user)  # the one child they may send to
     db.session.commit()
     return user
 

@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Select, and_, delete, func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from memorybox import clock
-from memorybox.accounts.models import User
+from memorybox.accounts.models import Role, User
 from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.media.inspect import Sniffed, UnsupportedFile, sniff
@@ -195,7 +195,8 @@ def status_for_new_item(actor: User, child: Child) -> ItemStatus:
     (and first for the social worker, where the authority asks for approval)."""
     if child.user_id == actor.id:
         return ItemStatus.KEPT
-    if child.authority.moderation_required:
+    # Family and past carers: always checked first, whatever the authority's setting.
+    if child.authority.moderation_required or actor.role is Role.CONTRIBUTOR:
         return ItemStatus.AWAITING_APPROVAL
     return ItemStatus.SUGGESTED
 

@@ -22,6 +22,7 @@ BLUEPRINTS = (
     "box",
     "carer",
     "caseload",
+    "contributors",
     "exports",
     "help",
     "home",

@@ -144,7 +144,11 @@ class InviteForm(FlaskForm):
     )
     role = SelectField(
         _l("What they do"),
-        choices=[SelectChoice(r.value, LazyString(lambda r=r: r.label)) for r in Role],
+        choices=[
+            SelectChoice(r.value, LazyString(lambda r=r: r.label))
+            for r in Role
+            if r is not Role.CONTRIBUTOR  # invited by the social worker, for one child
+        ],
         validators=[DataRequired()],
     )
     child_id = SelectField(

@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from memorybox import clock
 from memorybox.children import relationships
 from memorybox.children.models import Child
+from memorybox.contributors import services as contributors
 from memorybox.letters import services as letters
 from memorybox.memories import services as memories
 from memorybox.policy import Action
@@ -31,6 +32,9 @@ def index() -> ResponseReturnValue:
         return redirect(url_for("caseload.home"))
     if can(Action.AUTHORITY_MANAGE, user.authority):
         return redirect(url_for("manage.overview"))
+    link = contributors.of_user(user.id)
+    if link is not None and can(Action.CONTRIBUTOR_HOME, link):
+        return redirect(url_for("contributors.send"))
     return render_template("home/unlinked.html")
 
 

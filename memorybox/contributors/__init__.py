@@ -1,0 +1,1 @@
+"""Family and past carers who send memories to one child (the letterbox)."""
