@@ -218,6 +218,18 @@ def on_small_phone(page: Page, what: str, width: int = SMALL_PHONE["width"]) -> 
         page.set_viewport_size(LAPTOP)
 
 
+def check(page: Page, what: str) -> None:
+    """axe finds nothing on the page as it is now, and it does not scroll sideways."""
+    assert_accessible(page, what)
+    assert_no_sideways_scroll(page, what)
+
+
+def on_phone(page: Page) -> Page:
+    """The page, on a 360 x 740 phone."""
+    page.set_viewport_size(SMALL_PHONE)
+    return page
+
+
 def heading(page: Page, text: str) -> Locator:
     return page.get_by_role("heading", level=1, name=text)
 

@@ -19,15 +19,14 @@ from memorybox.children.models import Child
 from memorybox.db import db
 from tests import factories
 from tests.browser.conftest import (
-    SMALL_PHONE,
     Cast,
     Person,
     Problems,
-    assert_accessible,
-    assert_no_sideways_scroll,
+    check,
     heading,
     nav,
     notice,
+    on_phone,
     sign_in,
 )
 from tests.factories import PASSWORD, World
@@ -35,16 +34,6 @@ from tests.factories import PASSWORD, World
 pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "my own new password"
-
-
-def check(page: Page, what: str) -> None:
-    assert_accessible(page, what)
-    assert_no_sideways_scroll(page, what)
-
-
-def on_phone(page: Page) -> Page:
-    page.set_viewport_size(SMALL_PHONE)
-    return page
 
 
 def test_leaving_care_keeping_the_box(

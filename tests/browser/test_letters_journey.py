@@ -18,14 +18,13 @@ from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.letters import services as letters
 from tests.browser.conftest import (
-    SMALL_PHONE,
     Cast,
     Problems,
-    assert_accessible,
-    assert_no_sideways_scroll,
+    check,
     heading,
     nav,
     notice,
+    on_phone,
     sign_in,
 )
 
@@ -33,16 +32,6 @@ pytestmark = pytest.mark.browser
 
 WORDS = "Dear Alex, I want you to know why you came to live with Jo."
 NOTE = "This letter talks about your birth mum."
-
-
-def check(page: Page, what: str) -> None:
-    assert_accessible(page, what)
-    assert_no_sideways_scroll(page, what)
-
-
-def on_phone(page: Page) -> Page:
-    page.set_viewport_size(SMALL_PHONE)
-    return page
 
 
 def test_a_letter_opens_on_the_childs_birthday(

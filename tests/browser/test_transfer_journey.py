@@ -20,30 +20,19 @@ from memorybox.sharing import services as sharing
 from memorybox.sharing.models import Audience
 from tests import factories
 from tests.browser.conftest import (
-    SMALL_PHONE,
     Cast,
     Person,
     Problems,
-    assert_accessible,
-    assert_no_sideways_scroll,
+    check,
     heading,
     nav,
     notice,
+    on_phone,
     sign_in,
 )
 from tests.factories import World
 
 pytestmark = pytest.mark.browser
-
-
-def check(page: Page, what: str) -> None:
-    assert_accessible(page, what)
-    assert_no_sideways_scroll(page, what)
-
-
-def on_phone(page: Page) -> Page:
-    page.set_viewport_size(SMALL_PHONE)
-    return page
 
 
 def say_yes(dialog: Dialog) -> None:
