@@ -290,9 +290,12 @@ def test_bad_input_gets_a_friendly_4xx_and_loses_nothing(
         data={"display_name": "Nan", "relation": "nan", "email": "morgan@example.org"},
     )
     assert response.status_code == 400 and "already has an account" in response.data.decode()
-    response = send(joined, None, title="Words only")
-    assert response.status_code == 400 and "Please choose a file" in response.data.decode()
-    assert "Words only" in response.data.decode()  # what they typed is still there
+    response = joined.post(
+        "/send", data={"title": "Nothing in it", "caption": " "}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 400
+    assert "Please write a message or choose a file to send." in response.data.decode()
+    assert "Nothing in it" in response.data.decode()  # what they typed is still there
     response = send(joined, b"not a picture at all")
     assert response.status_code == 415
 
@@ -323,3 +326,32 @@ def test_the_childs_pages_about_senders_are_plain_words(
     client.post(f"/senders/{link().id}/stop")
     text = words_of(client.get(f"/children/{world.child.id}/senders").data.decode())
     assert _grade(text) <= HIGHEST_GRADE, text
+
+
+def test_words_alone_reach_the_child_as_a_letter(
+    app: Flask, client: FlaskClient, world: World, joined: FlaskClient
+) -> None:
+    import pypdfium2 as pdfium
+
+    words = "Dear Alex, happy birthday. Penblwydd hapus! عيد ميلاد سعيد"
+    response = joined.post(
+        "/send",
+        data={"title": "A letter for you", "caption": words},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    item = contribution()
+    assert item.kind.value == "document" and item.status is ItemStatus.AWAITING_APPROVAL
+    assert item.processing is Processing.READY and item.rendition("preview") is not None
+    login_as(client, world.social_worker)
+    client.post(f"/items/{item.id}/approve")
+    login_as(client, world.young_person)
+    response = client.get(f"/items/{item.id}/download")
+    assert response.status_code == 200
+    document = pdfium.PdfDocument(response.data)
+    try:
+        text = document[0].get_textpage().get_text_range()
+    finally:
+        document.close()
+    assert "A letter for you" in text and "Dear Alex, happy birthday." in text
+    assert "Penblwydd hapus!" in text

@@ -4,19 +4,24 @@ say "no more from this person"."""
 
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
 from wtforms import EmailField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from memorybox import i18n
 from memorybox.accounts import services as accounts
 from memorybox.audit import service as audit
 from memorybox.children.models import Child
 from memorybox.contributors import services as contributors
+from memorybox.contributors.letter import letter_pdf
 from memorybox.contributors.models import Contributor
 from memorybox.db import db
 from memorybox.jobs.tasks import process_item
@@ -37,7 +42,14 @@ signed_in_only(bp)
 
 class ContributionForm(AddItemForm):
     """The same form (and the same checks) as every upload; a contributor's words to the
-    child go in the caption."""
+    child go in the caption. Words alone are sent as a one-page letter (a PDF)."""
+
+    def validate_file(self, field: FileField) -> None:
+        if not field.data and not self.upload.data and not (self.caption.data or "").strip():
+            raise ValidationError(_l("Please write a message or choose a file to send."))
+
+    def words_only(self) -> bool:
+        return not self.file.data and not self.upload.data
 
 
 class ContributorInviteForm(FlaskForm):
@@ -102,6 +114,9 @@ def send() -> ResponseReturnValue:
     if not form.validate():
         return _send_page(link, form, 400)
     user = signed_in_actor()
+    if form.words_only():
+        pdf = letter_pdf(form.title.data or "", form.caption.data or "")
+        form.file.data = FileStorage(io.BytesIO(pdf), "letter.pdf", content_type="application/pdf")
     try:
         item = store_upload(form, link.child, user)
     except AddRefused as exc:
