@@ -14,30 +14,19 @@ from playwright.sync_api import Page, expect
 
 from tests import factories
 from tests.browser.conftest import (
-    SMALL_PHONE,
     Cast,
     Problems,
-    assert_accessible,
-    assert_no_sideways_scroll,
+    check,
     heading,
     nav,
     notice,
+    on_phone,
     sign_in,
 )
 
 pytestmark = pytest.mark.browser
 
 WORDS = "I think about you every day. This is you on your first birthday."
-
-
-def check(page: Page, what: str) -> None:
-    assert_accessible(page, what)
-    assert_no_sideways_scroll(page, what)
-
-
-def on_phone(page: Page) -> Page:
-    page.set_viewport_size(SMALL_PHONE)
-    return page
 
 
 def test_a_birth_mums_photo_is_checked_passed_on_and_kept(
