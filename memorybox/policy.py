@@ -765,6 +765,7 @@ def _transfer_withdraw(actor: User, transfer: Transfer) -> Decision:
         return _allow("manager of the sending authority")
     return _deny("the sending authority's managers only")
 
+
 # --- rules about leaving care and a young person's own account -----------------------------
 
 

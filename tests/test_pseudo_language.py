@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -37,14 +38,18 @@ from flask.testing import FlaskClient
 from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import String, Text, select
 
-from memorybox import catalogues, i18n
+from memorybox import catalogues, clock, i18n
 from memorybox.accounts.models import Role, User
 from memorybox.db import Base, db
+from memorybox.leaving import services as leaving
 from memorybox.memories.models import ItemStatus
 from memorybox.notifications.models import Notification
 from memorybox.sharing.models import Collection, Consent
 from memorybox.story import services as story
+from memorybox.transfers.models import Transfer
 from tests import factories
+from tests import test_contributors as contributors
+from tests.test_access_matrix import _letter
 
 PSEUDO = "eo"
 OPEN, CLOSE = "⟦", "⟧"
@@ -259,8 +264,38 @@ def _scene(app: Flask, world: factories.World) -> dict[str, Any]:
     lonely.language = PSEUDO
     db.session.commit()
     carer.post(f"/items/{kept.id}/comments", data={"body": "Lovely."})
+    # Letters: a draft, one waiting and one open today (with a note to read first).
+    letters = {state: _letter(world, child, state) for state in ("draft", "waiting", "open")}
+    # Alex is 17, and runs their own account; Blake (17) asked to delete theirs.
+    seventeen = clock.today() - timedelta(days=17 * 366)
+    child.date_of_birth = seventeen
+    world.other_child.date_of_birth = seventeen
+    db.session.commit()
+    leaving.ask_to_delete(world.other_child)
+    db.session.commit()
+    blake = app.test_client()
+    factories.login_as(blake, world.other_young_person)
+    # The manager asks to move the youngest child to another authority.
+    manager = app.test_client()
+    factories.login_as(manager, world.manager)
+    manager.post(
+        f"/manage/children/{world.young_child.id}/move",
+        data={"to_authority": str(world.other_authority.id), "planned_on": "2030-01-01"},
+    )
+    transfer = db.session.scalars(select(Transfer)).one()
+    # Alex's birth mum is invited to send things, and joins.
+    morgan = contributors.join(app, contributors.invite(app.test_client(), world))
+    morgan.get("/send")  # the welcome, said in the language they joined in
+    for person in db.session.scalars(select(User).where(User.role == Role.CONTRIBUTOR)):
+        person.language = PSEUDO
+    db.session.commit()
     db.session.expire_all()
     return {
+        "letters": letters,
+        "transfer": transfer,
+        "blake": blake,
+        "manager": manager,
+        "morgan": morgan,
         "hidden": hidden,
         "later": later,
         "carer_note": carer_note,
@@ -280,6 +315,7 @@ def _urls(app: Flask, world: factories.World, scene: dict[str, Any]) -> dict[str
 
     child = world.child
     kept, section, album = scene["kept"], scene["section"], scene["album"]
+    letters = scene["letters"]
     help_request = db.session.scalars(select(HelpRequest)).first()
     talk = db.session.scalars(select(TalkRequest)).first()
     assert help_request is not None and talk is not None
@@ -322,8 +358,18 @@ def _urls(app: Flask, world: factories.World, scene: dict[str, Any]) -> dict[str
             "/notifications",
             "/notifications/settings",
             "/account/password",
+            f"{box}/letters",
+            f"/letters/{letters['waiting'].id}",
+            f"/letters/{letters['open'].id}",
+            f"/letters/{letters['open'].id}?open=1",
+            f"/letters/{letters['open'].id}/talk",
+            f"{box}/account/email",
+            f"{box}/account/delete",
+            f"{box}/senders",
         ]
         + ([f"/notifications/{young_note.id}"] if young_note is not None else []),
+        "blake": [f"/children/{world.other_child.id}/account/delete"],
+        "morgan": ["/send"],
         "carer": [
             "/carer",
             f"/children/{child.id}/add",
@@ -347,6 +393,16 @@ def _urls(app: Flask, world: factories.World, scene: dict[str, Any]) -> dict[str
             f"/children/{world.young_child.id}/exports",
             "/notifications",
             "/notifications/settings",
+            f"{box}/letters/written",
+            f"/letters/{letters['open'].id}/written",
+            f"/letters/{letters['draft'].id}/edit",
+            f"/letters/{letters['draft'].id}/delete",
+            f"{box}/contributors",
+            (
+                "POST",
+                f"{box}/contributors",
+                {"display_name": "Jo", "relation": "grandad", "email": "jo@example.org"},
+            ),
         ],
         "manager": [
             "/manage",
@@ -366,6 +422,10 @@ def _urls(app: Flask, world: factories.World, scene: dict[str, Any]) -> dict[str
             "/manage/story-prompts",
             "/notifications",
             "/notifications/settings",
+            f"/manage/children/{child.id}/left-care",
+            f"/manage/children/{child.id}/move",
+            "/manage/transfers",
+            f"/manage/transfers/{scene['transfer'].id}",
         ],
         "visitor": ["/login", "/invite", "/no-such-page"],
         "lonely": ["/"],
@@ -378,8 +438,7 @@ def test_every_word_on_every_page_is_from_the_catalogues(
     app = pseudo_app
     scene = _scene(app, world)
     urls = _urls(app, world, scene)
-    manager = app.test_client()
-    factories.login_as(manager, world.manager)
+    manager = scene["manager"]
     visitor = app.test_client()
     visitor.get(f"/login?language={PSEUDO}")
     lonely = app.test_client()
@@ -391,6 +450,8 @@ def test_every_word_on_every_page_is_from_the_catalogues(
         "worker": scene["worker"],
         "manager": manager,
         "visitor": visitor,
+        "blake": scene["blake"],
+        "morgan": scene["morgan"],
     }
     rendered: set[str] = set()
 
