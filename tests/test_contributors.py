@@ -22,6 +22,7 @@ from memorybox.audit.models import AuditEvent
 from memorybox.contributors.models import Contributor
 from memorybox.db import db
 from memorybox.memories.models import ItemStatus, MemoryItem, Processing
+from memorybox.notifications.models import Notification
 from memorybox.policy import Action
 from tests import factories
 from tests.factories import World, login_as
@@ -138,6 +139,13 @@ def test_not_passed_on_says_only_that(
     page = joined.get("/send").data.decode()
     assert "Not passed on" in page and "social worker did not" not in page
     assert not policy.can(world.young_person, Action.ITEM_VIEW, item)
+    # Their message about it leads to their own page, where it says so (never to the item,
+    # which they cannot open).
+    note = db.session.scalars(
+        select(Notification).where(Notification.user_id == item.added_by_id)
+    ).one()
+    opened = joined.get(f"/notifications/{note.id}")
+    assert opened.status_code == 302 and opened.location.endswith("/send#sent-heading")
 
 
 def test_the_contributor_never_opens_what_they_sent_nor_anything_else(

@@ -44,6 +44,7 @@ class Target(enum.StrEnum):
     LETTER = "letter"  # a letter to the child: the child's page of it
     LETTER_WRITTEN = "letter_written"  # a letter to a child: its social worker's page of it
     TRANSFER = "transfer"  # a request to move a child to another authority
+    SENT = "sent"  # what a contributor sent: their own page, where its state shows
 
 
 @dataclass(frozen=True)

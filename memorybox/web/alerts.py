@@ -12,6 +12,7 @@ from flask import current_app
 from memorybox import policy
 from memorybox.accounts.models import User
 from memorybox.children import relationships
+from memorybox.contributors import services as contributors
 from memorybox.memories.models import ItemStatus, MemoryItem
 from memorybox.notifications import service as notifications
 from memorybox.notifications.service import Sender, Target
@@ -166,17 +167,19 @@ def reviewed(item: MemoryItem, approved: bool) -> None:
     child = item.child
     if approved:
         _suggestion_waiting(item, "approved")
-    else:
-        tell(
-            [item.added_by],
-            kind="not_approved",
-            message=Words(
-                N_("Something you sent for %(name)s was not passed on."), name=child.display_name
-            ),
-            target=Target.ITEM,
-            target_id=item.id,
-            child=child,
-        )
+        return
+    # Family and past carers never open an item: their notice leads to their own page.
+    link = contributors.for_sender(child.id, item.added_by_id)
+    tell(
+        [item.added_by],
+        kind="not_approved",
+        message=Words(
+            N_("Something you sent for %(name)s was not passed on."), name=child.display_name
+        ),
+        target=Target.SENT if link is not None else Target.ITEM,
+        target_id=link.id if link is not None else item.id,
+        child=child,
+    )
 
 
 def decided(item: MemoryItem, kept: bool, wrote: bool) -> None:

@@ -19,6 +19,7 @@ from wtforms.validators import Length, Optional, ValidationError
 from memorybox import i18n
 from memorybox.accounts.models import THEMES, Role, User
 from memorybox.children import relationships
+from memorybox.contributors.models import Contributor
 from memorybox.db import db
 from memorybox.letters.models import Letter
 from memorybox.memories.models import MemoryItem
@@ -49,6 +50,7 @@ _ROUTES: dict[Target, tuple[type, Action, str, dict[str, Any]]] = {
     Target.LETTER: (Letter, Action.LETTER_SEE, "letters.read", {}),
     Target.LETTER_WRITTEN: (Letter, Action.LETTER_READ, "letters.manage", {}),
     Target.TRANSFER: (Transfer, Action.TRANSFER_VIEW, "transfers.show", {}),
+    Target.SENT: (Contributor, Action.CONTRIBUTOR_HOME, "contributors.send", {}),
 }
 _ARGS = {
     MemoryItem: "item_id",
@@ -74,6 +76,8 @@ def destination(note: Notification) -> str | None:
         return None
     if target is Target.OWN_SECTION:
         return url_for(endpoint, child_id=row.child_id, _anchor="who-read")
+    if target is Target.SENT:  # a contributor has one page: what they sent is listed there
+        return url_for(endpoint, _anchor="sent-heading")
     return url_for(endpoint, **{_ARGS[model]: row.id}, **extra)
 
 
