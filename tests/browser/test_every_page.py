@@ -43,6 +43,7 @@ from tests.test_access_matrix import (
     NO_TARGET,
     TARGETS,
     Scene,
+    _person,
     _url,
     expected,
 )
@@ -50,7 +51,14 @@ from tests.test_access_matrix import (
 pytestmark = pytest.mark.browser
 
 #: the people whose pages are checked: actor states of the access matrix
-PEOPLE = ("young_person", "carer_active", "sw_allocated", "manager_same", ANON)
+PEOPLE = (
+    "young_person",
+    "carer_active",
+    "sw_allocated",
+    "manager_same",
+    "contributor_active",
+    ANON,
+)
 
 #: GET routes that answer with something other than a page, and what they answer with
 NOT_PAGES: dict[str, str] = {
@@ -121,7 +129,17 @@ def _scenes(app: Flask, world: World, kinds: set[str]) -> dict[str, Scene]:
     return scenes
 
 
-def visits_for(app: Flask, world: World, actor: str) -> list[Visit]:
+def person_for(app: Flask, world: World, actor: str, scenes: list[Scene]) -> Any:
+    """The account ``actor`` signs in with: a contributor is made by the first scene that
+    needs one (their messages belong to them), so it is taken from that scene."""
+    attribute = ACTORS[actor]
+    for scene in scenes:
+        if attribute and attribute in scene.extra:
+            return _person(scene, actor)
+    return _person(scenes[0] if scenes else Scene(app, world), actor)
+
+
+def visits_for(app: Flask, world: World, actor: str) -> tuple[list[Visit], Any]:
     chosen = pages_for(actor)
     scenes = _scenes(app, world, {MATRIX[e]["target"] for e in chosen})
     visits: list[Visit] = []
@@ -134,8 +152,9 @@ def visits_for(app: Flask, world: World, actor: str) -> list[Visit]:
             # "Not found": the page anyone gets for something that is not there or not theirs.
             missing = _url("box.gallery", MISSING, scenes.get("child") or Scene(app, world))
             visits.append(Visit("the not-found page", missing, 404))
+    person = person_for(app, world, actor, list(scenes.values()))
     db.session.commit()  # end the test thread's read transaction before the server reads
-    return visits
+    return visits, person
 
 
 # --- what is checked on each page ------------------------------------------------------------
@@ -238,9 +257,7 @@ def test_every_page_is_accessible_reflows_and_shows_focus(
     person_page: tuple[BrowserContext, Page],
     problems: Problems,
 ) -> None:
-    visits = visits_for(app, world, actor)
-    attribute = ACTORS[actor]
-    person = getattr(world, attribute) if attribute else None
+    visits, person = visits_for(app, world, actor)
     signed_in = Person(person.email, person.display_name) if person is not None else None
     db.session.commit()
     _, page = person_page
