@@ -459,3 +459,26 @@ def test_a_child_without_a_login_moves_and_a_custom_prompts_words_are_kept(
     # answered once: it cannot be accepted again
     with pytest.raises(transfers.TransferError):
         transfers.accept(transfer, w.other_manager)
+
+
+def test_a_move_ends_the_letterbox_of_family_the_old_authority_invited(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    """A birth mum invited by the old social worker can send nothing once the child has
+    moved (her account is the old authority's, and switched off), and it is on the record;
+    the new social worker can invite her again."""
+    from tests import test_contributors as letterbox
+
+    mum = letterbox.join(app, letterbox.invite(app.test_client(), world))
+    assert mum.get("/send").status_code == 200
+    transfer = ask(client, world)
+    receiver = FlaskClient(app, app.response_class, use_cookies=True)
+    login_as(receiver, world.other_manager)
+    assert receiver.post(f"/manage/transfers/{transfer.id}/accept").status_code == 302
+    db.session.expire_all()
+    link = letterbox.link()
+    assert link.ended_at is not None and link.user is not None
+    assert link.user.disabled_at is not None
+    assert mum.get("/send").status_code == 302  # signed out: the account is switched off
+    assert not policy.can(link.user, Action.CONTRIBUTOR_SEND, link)
+    assert _events(action="contributor:end-by-transfer", target_id=link.id)

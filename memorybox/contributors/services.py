@@ -152,12 +152,20 @@ def unblock(link: Contributor) -> None:
 def end(link: Contributor, by: User) -> None:
     """A social worker ends their access: the invitation (if still waiting) is cancelled
     and the account switched off, ending its sessions."""
+    end_unsaved(link, by)
+    db.session.commit()
+
+
+def end_unsaved(link: Contributor, by: User) -> None:
+    """As :func:`end`, inside the caller's transaction (a move to another authority)."""
+    now = clock.now()
     if link.ended_at is None:
-        link.ended_at = clock.now()
+        link.ended_at = now
         link.ended_by_id = by.id
     invitation = link.invitation
     if invitation.is_usable:
-        invitation.revoked_at = clock.now()
+        invitation.revoked_at = now
     if link.user is not None:
-        accounts.disable(link.user)  # commits
-    db.session.commit()
+        if link.user.disabled_at is None:
+            link.user.disabled_at = now
+        accounts.end_other_sessions(link.user)

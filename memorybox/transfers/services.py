@@ -16,6 +16,9 @@ transaction:
 * letters not yet open stay for the child and still open on their rule; the old social
   worker who wrote them can no longer see them (letters follow the allocation), and the new
   one carries on;
+* family and past carers sending things (the letterbox) were invited by the old
+  authority's social worker: their access ends and their accounts are switched off (the new
+  social worker can invite them again);
 * the young person is told, in plain words, in their Messages.
 
 Every step is audited against the child, so the trail stays with the child, and against the
@@ -34,6 +37,7 @@ from memorybox.accounts.models import Authority, Role, User
 from memorybox.audit import service as audit
 from memorybox.audit.models import AuditEvent
 from memorybox.children.models import Allocation, Child, Placement
+from memorybox.contributors import services as contributors
 from memorybox.db import db
 from memorybox.notifications import service as notifications
 from memorybox.notifications.service import Target
@@ -213,6 +217,12 @@ def accept(transfer: Transfer, by: User) -> None:
         consent.revoked_at = now
         consent.revoked_by_id = by.id
         audit.record(by, "consent:end-by-transfer", consent)
+    # Family and past carers were invited by the old authority's social worker, and their
+    # accounts belong there: their access ends too (the new social worker can invite again).
+    for link in contributors.of_child(child):
+        if link.ended_at is None:
+            contributors.end_unsaved(link, by)
+            audit.record(by, "contributor:end-by-transfer", link)
     _keep_story_words(child, new_authority)
     child.authority_id = new_authority.id
     child.authority = new_authority
