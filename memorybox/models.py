@@ -1,6 +1,13 @@
 """Every table, imported in one place so Alembic and the tests see the whole schema."""
 
-from memorybox.accounts.models import Authority, Invitation, Role, User
+from memorybox.accounts.models import (
+    Authority,
+    Invitation,
+    RecoveryCode,
+    RememberedDevice,
+    Role,
+    User,
+)
 from memorybox.audit.models import AuditEvent
 from memorybox.children.models import Allocation, Child, Placement
 from memorybox.contributors.models import Contributor
@@ -72,6 +79,8 @@ __all__ = [
     "ItemStatus",
     "MemoryItem",
     "Placement",
+    "RecoveryCode",
+    "RememberedDevice",
     "Role",
     "User",
 ]

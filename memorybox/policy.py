@@ -64,6 +64,8 @@ class Action(enum.StrEnum):
     AUTHORITY_MANAGE = "authority:manage"
     ACCOUNT_MANAGE = "account:manage"
     ACCOUNT_DISABLE = "account:disable"
+    SECOND_FACTOR_RESET = "second-factor:reset"  # a manager resets someone's (target: User)
+    SECOND_FACTOR_USE = "second-factor:use"  # set up and use your own (target: the actor)
     CHILD_MANAGE = "child:manage"
     RELATIONSHIP_END = "relationship:end"
     INVITATION_REVOKE = "invitation:revoke"
@@ -539,6 +541,28 @@ def _account_disable(actor: User, user: User) -> Decision:
     return _account_manage(actor, user)
 
 
+def second_factor_required(user: User) -> bool:
+    """Social workers and managers always use a second factor after their password;
+    carers when their authority turns it on; young people and family never have to."""
+    if user.role in (Role.SOCIAL_WORKER, Role.MANAGER):
+        return True
+    return user.role is Role.CARER and user.authority.carer_second_factor
+
+
+def _second_factor_use(actor: User, user: User) -> Decision:
+    if user.id != actor.id:
+        return _deny("only your own")
+    if second_factor_required(actor):
+        return _allow("staff use a second factor")
+    return _deny("no second factor is asked of you")
+
+
+def _second_factor_reset(actor: User, user: User) -> Decision:
+    if user.id == actor.id:
+        return _deny("another manager resets your own second factor")
+    return _account_manage(actor, user)
+
+
 def _child_manage(actor: User, child: Child) -> Decision:
     if leaving.is_deleted(child):
         return _deny("this account was deleted: only the record that it existed is kept")
@@ -867,6 +891,8 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.AUTHORITY_MANAGE, Authority): _authority_manage,
     (Action.ACCOUNT_MANAGE, User): _account_manage,
     (Action.ACCOUNT_DISABLE, User): _account_disable,
+    (Action.SECOND_FACTOR_RESET, User): _second_factor_reset,
+    (Action.SECOND_FACTOR_USE, User): _second_factor_use,
     (Action.CHILD_MANAGE, Child): _child_manage,
     (Action.RELATIONSHIP_END, Placement): _relationship_end,
     (Action.RELATIONSHIP_END, Allocation): _relationship_end,

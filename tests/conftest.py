@@ -80,14 +80,16 @@ def app(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
     application = create_app(settings)
     limiter.reset()
 
-    @application.before_request
     def _fresh_like_production() -> None:
         """pytest-flask keeps one app context open for the whole test, so requests would
         share ``g`` (where Flask-Login caches the user) and one session. Start each request
-        as production does: no cached user, nothing read before trusted."""
+        as production does: no cached user, nothing read before trusted. First of all the
+        app's own hooks (the second factor's asks who is signed in)."""
         g.pop("_login_user", None)
         db.session.expire_all()
         memo.forget()
+
+    application.before_request_funcs.setdefault(None, []).insert(0, _fresh_like_production)
 
     with application.app_context():
         yield application

@@ -20,6 +20,9 @@ from memorybox.memories.models import ItemKind, ItemStatus, MemoryItem, Processi
 from memorybox.storage import new_key
 
 PASSWORD = "correct horse battery"
+#: the code app secret every social worker and manager made here has set up (a test signs
+#: in with ``pyotp.TOTP(TOTP_SECRET).now()``; tests of setting one up clear it first)
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 _counter = itertools.count(1)
 
 
@@ -41,6 +44,9 @@ def user(app: Flask, auth: Authority, role: Role, name: str | None = None) -> Us
         role=role,
         password_hash=passwords.hash(PASSWORD),
     )
+    if role in (Role.SOCIAL_WORKER, Role.MANAGER):
+        u.totp_secret = TOTP_SECRET
+        u.mfa_set_up_at = clock.now()
     db.session.add(u)
     db.session.commit()
     return u
@@ -211,11 +217,18 @@ def item(
     return it
 
 
-def login_as(client: FlaskClient, u: User) -> None:
-    """Sign in without the login form (the auth tests use the real form)."""
+def login_as(client: FlaskClient, u: User, second_factor: bool = True) -> None:
+    """Sign in without the login form (the auth tests use the real form): a session that
+    has passed the second factor too, unless ``second_factor`` is False (then a person who
+    needs one has given only their password)."""
+    from memorybox.web import second_factor as step
+
     with client.session_transaction() as session:
         session["_user_id"] = u.get_id()
         session["_fresh"] = True
+        if second_factor:
+            session[step.PASSED] = step.marker(u)
+            session[step.PASSED_AT] = clock.now().isoformat()
 
 
 def login_with_form(client: FlaskClient, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]

@@ -109,6 +109,7 @@ from memorybox.story import transcribe
 from memorybox.story.models import SectionVersion, StorySection, Transcript, TranscriptState
 from memorybox.transfers import services as transfers
 from memorybox.transfers.models import Transfer
+from memorybox.web import second_factor as step
 from tests import factories
 from tests.factories import World
 
@@ -540,6 +541,7 @@ PROMPT_MANAGERS = {
     "manager_other": {"prompt_other"},
 }
 SOCIAL_WORKERS = {"sw_allocated": ALLOW, "sw_ended": ALLOW, "sw_unallocated": ALLOW}
+STAFF = {**SOCIAL_WORKERS, **MANAGERS}
 CHILD_MANAGERS = {
     "manager_same": OWN_AUTHORITY_CHILDREN,
     "manager_other": {"other_authority_child", "moved_child"},
@@ -583,6 +585,10 @@ MATRIX: dict[str, dict[str, Any]] = {
         "POST": EVERYONE_SIGNED_IN,
     },
     "home.index": {"target": "none", "GET": EVERYONE_SIGNED_IN},
+    # The second step of signing in: only those asked for one (social workers, managers;
+    # carers when their authority turns it on). Past it already, it sends them home.
+    "second_factor.verify": {"target": "none", "GET": STAFF, "POST": STAFF},
+    "second_factor.setup": {"target": "none", "GET": STAFF, "POST": STAFF},
     "home.healthz": {"target": "none", "GET": EVERYONE},
     # Own pages.
     "carer.home": {
@@ -789,6 +795,13 @@ MATRIX: dict[str, dict[str, Any]] = {
     },
     "manage.enable": {
         "target": "user",
+        "POST": {"manager_same": {"user_same"}, "manager_other": {"user_other"}},
+    },
+    # A manager resets someone's second factor (a page to confirm, then the reset): in their
+    # own authority, never their own.
+    "manage.reset_second_factor": {
+        "target": "user",
+        "GET": {"manager_same": {"user_same"}, "manager_other": {"user_other"}},
         "POST": {"manager_same": {"user_same"}, "manager_other": {"user_other"}},
     },
     "manage.child": {"target": "child", "GET": CHILD_MANAGERS},
@@ -2276,13 +2289,18 @@ def _send(client: FlaskClient, method: str, url: str, data: dict[str, Any] | Raw
     return client.open(url, method=method, data=data, content_type="multipart/form-data")
 
 
-def _signed_in_client(app: Flask, session_id: str | None) -> FlaskClient:
-    """A fresh client, carrying a session for ``session_id`` (Flask-Login's user id)."""
+def _signed_in_client(
+    app: Flask, session_id: str | None, second_factor: str | None = None
+) -> FlaskClient:
+    """A fresh client, carrying a session for ``session_id`` (Flask-Login's user id) that
+    has passed the second factor (``second_factor``: its mark, as the session keeps it)."""
     client = app.test_client()
     if session_id is not None:
         with client.session_transaction() as session:
             session["_user_id"] = session_id
             session["_fresh"] = True
+            if second_factor is not None:
+                session[step.PASSED] = second_factor
     return client
 
 
@@ -2293,6 +2311,7 @@ class Visitor:
     state: str
     user: User | None
     session_id: str | None
+    second_factor: str | None = None
 
 
 def _visitor(scene: Scene, state: str) -> Visitor:
@@ -2300,9 +2319,10 @@ def _visitor(scene: Scene, state: str) -> Visitor:
     if user is None:
         return Visitor(state, None, None)
     session_id = user.get_id()  # what login_as puts in the session, made before any switch-off
+    passed = step.marker(user)  # made before any switch-off, like the session
     if state == DISABLED:
         accounts.disable(user)  # as the manager's "switch off" does
-    return Visitor(state, user, session_id)
+    return Visitor(state, user, session_id, passed)
 
 
 # --- the tests -------------------------------------------------------------------------
@@ -2418,7 +2438,8 @@ def _reference(
 def _check(group: _Group, visitor: Visitor, target: str) -> str | None:
     """Run one case; the problem found, or None when the app did what the matrix says."""
     endpoint, method, scene = group.endpoint, group.method, group.scene
-    client = _signed_in_client(group.app, visitor.session_id)  # a fresh session every case
+    # a fresh session every case
+    client = _signed_in_client(group.app, visitor.session_id, visitor.second_factor)
     want = expected(endpoint, method, visitor.state, target)
     url = _url(endpoint, target, scene)
     data = _payload(endpoint, method, scene, visitor.user, target)

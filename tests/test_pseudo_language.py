@@ -29,6 +29,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
@@ -47,6 +48,7 @@ from memorybox.notifications.models import Notification
 from memorybox.sharing.models import Collection, Consent
 from memorybox.story import services as story
 from memorybox.transfers.models import Transfer
+from memorybox.web import second_factor
 from tests import factories
 from tests import test_contributors as contributors
 from tests.test_access_matrix import _letter
@@ -105,11 +107,15 @@ class _Words(HTMLParser):
         self.flow: list[str] = []  # the text between tags, in order
         self.script_words: dict[str, str] = {}
         self._open: list[str] = []
+        # depths of the open elements marked translate="no" (a key, a code: not words)
+        self._untranslated: list[int] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
         if tag not in ("meta", "link", "input", "img", "br", "source", "use", "hr"):
             self._open.append(tag)
+            if found.get("translate") == "no":
+                self._untranslated.append(len(self._open))
         if tag == "meta" and found.get("name") == "script-words":
             self.script_words = json.loads(found.get("content") or "{}")
         for name, value in attrs:
@@ -124,10 +130,12 @@ class _Words(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         while self._open and self._open.pop() != tag:
             pass
+        while self._untranslated and self._untranslated[-1] > len(self._open):
+            self._untranslated.pop()
 
     def handle_data(self, data: str) -> None:
         where = self._open[-1] if self._open else ""
-        if where not in ("script", "style"):
+        if where not in ("script", "style") and not self._untranslated:
             self.flow.append(data)
 
 
@@ -289,8 +297,23 @@ def _scene(app: Flask, world: factories.World) -> dict[str, Any]:
     for person in db.session.scalars(select(User).where(User.role == Role.CONTRIBUTOR)):
         person.language = PSEUDO
     db.session.commit()
+    # Staff who have given only their password: the second step, to set up (with its key
+    # ready in the session, so the code sent is right) and to use.
+    fresh_worker = factories.user(app, world.authority, Role.SOCIAL_WORKER, "Nia")
+    fresh_worker.totp_secret = None
+    fresh_worker.language = PSEUDO
+    codeless_worker = factories.user(app, world.authority, Role.SOCIAL_WORKER, "Ola")
+    codeless_worker.language = PSEUDO
+    db.session.commit()
+    fresh, codeless = app.test_client(), app.test_client()
+    factories.login_as(fresh, fresh_worker, second_factor=False)
+    with fresh.session_transaction() as session:
+        session[second_factor.PENDING] = factories.TOTP_SECRET
+    factories.login_as(codeless, codeless_worker, second_factor=False)
     db.session.expire_all()
     return {
+        "fresh": fresh,
+        "codeless": codeless,
         "letters": letters,
         "transfer": transfer,
         "blake": blake,
@@ -408,6 +431,7 @@ def _urls(app: Flask, world: factories.World, scene: dict[str, Any]) -> dict[str
             "/manage",
             "/manage/people",
             f"/manage/people/{world.social_worker.id}",
+            f"/manage/people/{world.social_worker.id}/second-factor/reset",
             "/manage/people/invite",
             (
                 "POST",
@@ -428,6 +452,12 @@ def _urls(app: Flask, world: factories.World, scene: dict[str, Any]) -> dict[str
             f"/manage/transfers/{scene['transfer'].id}",
         ],
         "visitor": ["/login", "/invite", "/no-such-page"],
+        "codeless": ["/second-factor", ("POST", "/second-factor", {"code": ""})],
+        "fresh": [
+            "/second-factor/set-up",
+            ("POST", "/second-factor/set-up", {"code": ""}),
+            ("POST", "/second-factor/set-up", {"code": pyotp.TOTP(factories.TOTP_SECRET).now()}),
+        ],
         "lonely": ["/"],
     }
 
@@ -452,6 +482,8 @@ def test_every_word_on_every_page_is_from_the_catalogues(
         "visitor": visitor,
         "blake": scene["blake"],
         "morgan": scene["morgan"],
+        "fresh": scene["fresh"],
+        "codeless": scene["codeless"],
     }
     rendered: set[str] = set()
 

@@ -4,7 +4,16 @@ import enum
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false, true
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from memorybox import clock
@@ -54,6 +63,10 @@ class Authority(Base):
     # How many years the record that a deleted account existed, and the audit of
     # professional reads of it, are kept before they are deleted too.
     retention_years: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
+    # Carers set up and use a second factor too (social workers and managers always do).
+    carer_second_factor: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
 
 
 #: colour themes a person can choose: name -> words for it (each has white text on its
@@ -94,6 +107,13 @@ class User(Base):
     # The language of their pages (a code of memorybox.i18n.LANGUAGES); None until they
     # choose: then the one picked before signing in, their browser's, or English.
     language: Mapped[str | None] = mapped_column(String(10), default=None)
+    # The second factor (memorybox.accounts.second_factor). ``mfa_version`` goes up when it
+    # is set up or reset, which ends every remembered device and "passed" mark before it.
+    mfa_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The last time step whose code was used: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    mfa_set_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     authority: Mapped[Authority] = relationship()
 
@@ -164,3 +184,31 @@ class Invitation(Base):
         if self.expires_at <= clock.now():
             return "expired"
         return "waiting"
+
+
+class RecoveryCode(Base):
+    """One of the ten single-use codes for when the phone is not to hand (Argon2 hashed)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class RememberedDevice(Base):
+    """A browser where the second factor is not asked again until ``expires_at`` (at most
+    30 days). Only a hash of the cookie's random token is stored."""
+
+    __tablename__ = "remembered_devices"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    mfa_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

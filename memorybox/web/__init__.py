@@ -15,7 +15,7 @@ from memorybox.accounts.models import User
 from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.extensions import login_manager
-from memorybox.web import access, errors, lists, security, words
+from memorybox.web import access, errors, lists, second_factor, security, words
 
 BLUEPRINTS = (
     "auth",
@@ -32,6 +32,7 @@ BLUEPRINTS = (
     "manage",
     "notifications",
     "search",
+    "second_factor",
     "shared",
     "sharing",
     "story",
@@ -51,6 +52,7 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
 
     security.init_app(app)
+    second_factor.init_app(app)
     words.init_app(app)
     errors.init_app(app)
 

@@ -25,34 +25,49 @@ def _passwords() -> Passwords:
     return current_app.extensions["memorybox.passwords"]
 
 
+#: Wrong passwords and wrong second-factor codes count together: the same limits, shared
+#: (per account, whatever the address; and per address) by the sign-in and code pages.
+ACCOUNT_SCOPE = "sign-in-account"
+ADDRESS_SCOPE = "sign-in-address"
+
+
+def account_key(email: str) -> str:
+    return "login-account:" + accounts.normalise_email(email)[:254]
+
+
 def _account_key() -> str:
-    return "login-account:" + accounts.normalise_email(request.form.get("email", ""))[:254]
+    return account_key(request.form.get("email", ""))
 
 
 def _failed(response: Response) -> bool:
     return response.status_code == 401
 
 
-def _account_limit() -> str:
+def account_limit() -> str:
     return str(current_app.config["LOGIN_LIMIT_PER_ACCOUNT"])
 
 
-def _address_limit() -> str:
+def address_limit() -> str:
     return str(current_app.config["LOGIN_LIMIT_PER_ADDRESS"])
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed)
-@limiter.limit(_address_limit, methods=["POST"], deduct_when=_failed)
+@limiter.shared_limit(
+    account_limit, scope=ACCOUNT_SCOPE, key_func=_account_key, methods=["POST"], deduct_when=_failed
+)
+@limiter.shared_limit(address_limit, scope=ADDRESS_SCOPE, methods=["POST"], deduct_when=_failed)
 def login() -> Response | str | tuple[str, int]:
+    from memorybox.web import second_factor
+
     if actor() is not None and request.method == "GET":
         return redirect(url_for("home.index"))
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(_passwords(), form.email.data or "", form.password.data or "")
         if user is not None:
+            second_factor.forget()
             login_user(user)
-            return redirect(url_for("home.index"))
+            return second_factor.after_password(user)
         form.password.errors = [LOGIN_FAILED]
         return render_template("auth/login.html", form=form), 401
     status = 400 if request.method == "POST" else 200
@@ -61,13 +76,16 @@ def login() -> Response | str | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
+    from memorybox.web import second_factor
+
+    second_factor.forget()
     logout_user()
     flash(_("You have signed out. See you soon."))
     return redirect(url_for("auth.login"))
 
 
 @bp.route("/invite", methods=["GET", "POST"])
-@limiter.limit(_address_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 302)
+@limiter.limit(address_limit, methods=["POST"], deduct_when=lambda r: r.status_code != 302)
 def accept_invitation() -> Response | str | tuple[str, int]:
     """The link is ``/invite#<token>``: the fragment never reaches the server or its logs.
     A small script copies it into the form; without scripts the person pastes it."""
@@ -80,6 +98,9 @@ def accept_invitation() -> Response | str | tuple[str, int]:
         except accounts.InvitationError as exc:
             form.token.errors = [i18n.problem_words(words_of(exc))]
             return render_template("auth/invite.html", form=form), 400
+        from memorybox.web import second_factor
+
+        second_factor.forget()
         login_user(user)
         flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name))
         return redirect(url_for("home.index"))

@@ -243,6 +243,9 @@ class AuthoritySettingsForm(FlaskForm):
     moderation_required = BooleanField(
         _l("Items from adults wait for the social worker's approval")
     )
+    carer_second_factor = BooleanField(
+        _l("Foster carers sign in with a code from their phone too, as staff do")
+    )
     help_escalation_hours = IntegerField(
         _l(
             "Working hours before an “I need help” nobody has seen goes to the duty team and "

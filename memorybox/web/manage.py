@@ -13,8 +13,10 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from memorybox import clock, i18n, pagination
+from memorybox.accounts import second_factor
 from memorybox.accounts import services as accounts
 from memorybox.accounts.models import Authority, Invitation, Role, User
+from memorybox.audit import service as audit
 from memorybox.children import relationships
 from memorybox.children import services as children
 from memorybox.children.models import Allocation, Child, Placement
@@ -72,6 +74,7 @@ def settings() -> ResponseReturnValue:
     if form.validate_on_submit():
         authority.self_sharing_age = form.self_sharing_age.data or 12
         authority.moderation_required = bool(form.moderation_required.data)
+        authority.carer_second_factor = bool(form.carer_second_factor.data)
         if form.help_escalation_hours.data is not None:
             authority.help_escalation_hours = form.help_escalation_hours.data
         authority.duty_email = (form.duty_email.data or "").strip().lower()
@@ -236,6 +239,28 @@ def enable(user_id: int) -> Response:
     user = load(User, user_id, Action.ACCOUNT_DISABLE)
     accounts.enable(user)
     flash(_("%(name)s's account is switched on again.", name=user.display_name))
+    return redirect(url_for("manage.person", user_id=user.id))
+
+
+@bp.route("/people/<int:user_id>/second-factor/reset", methods=["GET", "POST"])
+def reset_second_factor(user_id: int) -> ResponseReturnValue:
+    """When someone has lost their phone and recovery codes: after a confirmation page,
+    their second factor is forgotten, every session and remembered device of theirs ends,
+    and they set a new one up when they next sign in. Never your own (another manager
+    does that)."""
+    user = load(User, user_id, Action.SECOND_FACTOR_RESET)
+    if request.method == "GET":
+        return render_template("manage/reset_second_factor.html", person=user)
+    second_factor.reset(user)
+    audit.record(signed_in_actor(), Action.SECOND_FACTOR_RESET, user)
+    db.session.commit()
+    flash(
+        _(
+            "%(name)s's second step is reset. They have been signed out everywhere and will "
+            "set up a new one when they next sign in.",
+            name=user.display_name,
+        )
+    )
     return redirect(url_for("manage.person", user_id=user.id))
 
 
