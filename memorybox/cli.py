@@ -278,4 +278,10 @@ def seed_demo_data() -> list[str]:
     lines = ["Demo authority ready. Sign in at the address below with any of these:", ""]
     for email, name, role in DEMO_PEOPLE:
         lines.append(f"  {role.label:<14} {name:<22} {email:<36} password: {DEMO_PASSWORD}")
+    lines += [
+        "",
+        "The social worker and the manager also use a second step: the first time they sign",
+        "in, they set up an authenticator app from the QR code or key the page shows, and",
+        "keep their recovery codes. README.md says how to get a code without a phone.",
+    ]
     return lines
