@@ -30,7 +30,15 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from memorybox.db import db
 from tests import factories
-from tests.browser.conftest import AXE, SMALL_PHONE, Person, Problems, _watched_page, sign_in
+from tests.browser.conftest import (
+    AXE,
+    SMALL_PHONE,
+    Person,
+    Problems,
+    _watched_page,
+    sign_in,
+    totp_code,
+)
 from tests.factories import World
 from tests.test_access_matrix import (
     ACTORS,
@@ -282,6 +290,43 @@ def test_every_page_is_accessible_reflows_and_shows_focus(
         seen.add(path)
         check_page(page, visit, report)
     print(f"\n{actor}: {report.pages} pages, {report.controls} focusable controls checked")
+    assert not report.failures, f"{len(report.failures)} problems:\n" + "\n".join(report.failures)
+    problems.assert_none()
+
+
+def test_the_second_step_pages(
+    app: Flask, world: World, person_page: tuple[BrowserContext, Page], problems: Problems
+) -> None:
+    """The pages a social worker sees between their password and the rest (the matrix's
+    sessions are past them): setting up a code app, the recovery codes (the answer to a
+    form, so opened by sending it), and the code asked for at the next sign-in."""
+    worker = world.unallocated_social_worker
+    worker.totp_secret = None
+    email = worker.email
+    db.session.commit()
+    _, page = person_page
+    report = Report()
+
+    def password() -> None:
+        page.goto("/login")
+        page.get_by_label("Email address").fill(email)
+        page.get_by_label("Password", exact=True).fill(factories.PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+
+    password()
+    page.wait_for_url("**/second-factor/set-up")
+    check_page(page, Visit("second_factor.setup", page.url), report)
+    secret = (page.locator("[data-secret]").text_content() or "").replace(" ", "")
+    page.get_by_label("The 6-digit code your app shows").fill(totp_code(email, secret))
+    page.get_by_role("button", name="Check the code").click()
+    page.locator("[data-recovery-codes]").wait_for()
+    check_page(page, Visit("the recovery codes (second_factor.setup, sent)", page.url), report)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login")
+    password()
+    page.wait_for_url("**/second-factor")
+    check_page(page, Visit("second_factor.verify", page.url), report)
+    assert report.pages == 3
     assert not report.failures, f"{len(report.failures)} problems:\n" + "\n".join(report.failures)
     problems.assert_none()
 
