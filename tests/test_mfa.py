@@ -189,9 +189,14 @@ def test_a_remembered_device_skips_the_code_for_30_days(
     phone.post("/logout")
     assert login_with_form(phone, world.manager.email).location.endswith(STEP)
     phone.post("/logout")
-    # 30 days on, the code is asked for again
-    moment = clock.now() + timedelta(days=30, seconds=1)
-    monkeypatch.setattr(clock, "now", lambda: moment)
+    # 29 days on, still remembered; 30 days on, the code is asked for again
+    start = clock.now()
+    almost = start + timedelta(days=29, hours=23)
+    monkeypatch.setattr(clock, "now", lambda: almost)
+    assert login_with_form(phone, world.social_worker.email).location.endswith("/")
+    phone.post("/logout")
+    later = start + timedelta(days=30, seconds=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
     assert login_with_form(phone, world.social_worker.email).location.endswith(STEP)
 
 
