@@ -139,6 +139,8 @@ def test_codes_two_steps_away_are_refused(client: FlaskClient, world: World) -> 
     assert client.post(STEP, data={"code": _code(steps_from_now=-2)}).status_code == 401
     assert client.post(STEP, data={"code": "12345"}).status_code == 401
     assert client.post(STEP, data={"code": ""}).status_code == 400
+    too_long = client.post(STEP, data={"code": "1" * 50})
+    assert too_long.status_code == 400 and b"too long for a code" in too_long.data
 
 
 def test_a_recovery_code_works_once_only(app: Flask, world: World) -> None:

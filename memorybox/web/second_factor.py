@@ -53,13 +53,14 @@ DEVICE_COOKIE = "memorybox_device"
 #: pages a person who has only given their password may still reach
 OPEN_ENDPOINTS = frozenset({"static", "auth.logout"})
 
+TOO_LONG = _l("That is too long for a code. Please check it and try again.")
 WRONG_CODE = _l("That code didn't work. Please check your app and try again.")
 
 
 class CodeForm(FlaskForm):
     code = StringField(
         _l("Code"),
-        validators=[DataRequired(_l("Please type the code.")), Length(max=40)],
+        validators=[DataRequired(_l("Please type the code.")), Length(max=40, message=TOO_LONG)],
     )
     remember = BooleanField(_l("Remember this device for 30 days"))
 
@@ -67,7 +68,7 @@ class CodeForm(FlaskForm):
 class SetUpForm(FlaskForm):
     code = StringField(
         _l("The 6-digit code your app shows"),
-        validators=[DataRequired(_l("Please type the code.")), Length(max=40)],
+        validators=[DataRequired(_l("Please type the code.")), Length(max=40, message=TOO_LONG)],
     )
 
 
