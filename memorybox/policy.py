@@ -119,6 +119,8 @@ class Action(enum.StrEnum):
     LETTER_GIVE = "letter:give"  # give a draft to the child (then they know it exists)
     LETTER_AGREE = "letter:agree"  # agree to the child's asking: it opens now
     LETTER_DELETE = "letter:delete"  # throw away a draft the child was never given
+    LETTER_ATTACH = "letter:attach"  # add a photo or document to a letter not open yet
+    ATTACHMENT_REMOVE = "attachment:remove"  # take one off again (target: MemoryItem)
     # Leaving care and a young person's own account (target: Child)
     ACCOUNT_EMAIL = "account:email"  # from 16: their own sign-in email
     ACCOUNT_DELETE = "account:delete"  # from 16: ask to delete their account
@@ -735,6 +737,34 @@ def _letter_delete(actor: User, letter: Letter) -> Decision:
     return _letters_write(actor, letter.child)
 
 
+def _attachment(actor: User, action: Action, item: MemoryItem) -> Decision:
+    """A letter's photo or document follows its letter, whatever the item rule would say:
+    the child sees nothing of it (not even that it exists) until the letter is open; the
+    social workers allocated now see it as they read the letter; nobody else ever does. It
+    is only looked at (no sharing, tags, comments, bin), and taken off only while the
+    letter can still change."""
+    letter = item.letter
+    if letter is None or letter.child_id != item.child_id:
+        return _deny("not in a letter")
+    if action is Action.ITEM_VIEW:
+        if _is_the_child(actor, item.child):
+            if _letter_open(actor, letter):
+                return _allow("in a letter that is open")
+            return _deny("in a letter that is not open yet")
+        if _letter_read(actor, letter):
+            return _allow("in a letter you may read")
+        return _deny("in a letter")
+    if action is Action.ATTACHMENT_REMOVE:
+        if _letter_edit(actor, letter):
+            return _allow("the letter can still change")
+        return _deny("an open letter stays as the child got it")
+    return _deny("a letter's photos and documents are only looked at")
+
+
+def _attachment_remove(actor: User, item: MemoryItem) -> Decision:
+    return _deny("not in a letter")  # letters' attachments are answered by _attachment
+
+
 def _letter_agree(actor: User, letter: Letter) -> Decision:
     if (
         not letter.given
@@ -943,6 +973,8 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.LETTER_GIVE, Letter): _letter_give,
     (Action.LETTER_AGREE, Letter): _letter_agree,
     (Action.LETTER_DELETE, Letter): _letter_delete,
+    (Action.LETTER_ATTACH, Letter): _letter_edit,
+    (Action.ATTACHMENT_REMOVE, MemoryItem): _attachment_remove,
     (Action.ACCOUNT_EMAIL, Child): _own_account,
     (Action.ACCOUNT_DELETE, Child): _account_delete,
     (Action.ACCOUNT_DELETE_CANCEL, Child): _account_delete_cancel,
@@ -1027,18 +1059,29 @@ def _shared_item_ids(actor: User, day: Any, child_id: int | None = None) -> Any:
 
 
 def viewable_items(actor: Any, child_id: int | None = None) -> ColumnElement[bool]:
-    """SQL twin of ``can(actor, ITEM_VIEW, item)`` over ``MemoryItem``. ``child_id``: the
-    caller lists only that child's items (it must also filter by it); the consents read are
-    then only that child's, not those of every child the actor knows."""
+    """SQL twin of ``can(actor, ITEM_VIEW, item)`` over ``MemoryItem`` (but for a letter's
+    photos and documents, which no list ever holds: only their letter's page shows them).
+    ``child_id``: the caller lists only that child's items (it must also filter by it); the
+    consents read are then only that child's, not those of every child the actor knows."""
     if actor is None or not isinstance(actor, User) or not actor.is_active:
         return false()
     own_children = select(Child.id).where(Child.user_id == actor.id)
-    own = and_(MemoryItem.child_id.in_(own_children), MemoryItem.status.not_in(HELD_BACK))
+    # A letter's photos and documents are never listed: the letter's page shows them.
+    own = and_(
+        MemoryItem.child_id.in_(own_children),
+        MemoryItem.status.not_in([*HELD_BACK, ItemStatus.IN_LETTER]),
+    )
     day = clock.today()
     allowed: list[ColumnElement[bool]] = []
     if actor.role is Role.CARER:
         placed = relationships.children_placed_ids(actor.id, day)
-        allowed.append(and_(MemoryItem.added_by_id == actor.id, MemoryItem.child_id.in_(placed)))
+        allowed.append(
+            and_(
+                MemoryItem.added_by_id == actor.id,
+                MemoryItem.child_id.in_(placed),
+                MemoryItem.status != ItemStatus.IN_LETTER,
+            )
+        )
     kept: list[ColumnElement[bool]] = []
     if actor.role is Role.SOCIAL_WORKER:
         allocated = relationships.children_allocated_ids(actor.id, day)
@@ -1190,4 +1233,6 @@ def can(actor: Any, action: Action | str, target: Any) -> Decision:
     rule = RULES.get((action, type(target)))
     if rule is None:
         return _deny("no rule for this")
+    if isinstance(target, MemoryItem) and target.status is ItemStatus.IN_LETTER:
+        return _attachment(actor, action, target)
     return rule(actor, target)

@@ -177,6 +177,10 @@ ITEM_TARGETS = (
     "contribution_passed",  # passed on: a suggestion for the child
     "contribution_not_passed",  # the social worker did not pass it on
     "contribution_kept",  # passed on, and the child kept it
+    # a photo in a later-life letter to world.child (by world.social_worker): an attachment
+    "attachment_draft",  # of a draft letter
+    "attachment_waiting",  # of a letter given, opening on a day still to come
+    "attachment_open",  # of a letter that is open (its day is today)
     MISSING,
 )
 
@@ -495,14 +499,20 @@ IN_BIN = {"bin", "carer_bin", SHARED_BIN}
 #: what the active carer added for world.child and world.young_child, not in a bin
 CARER_ADDED = {"suggested", "awaiting", "not_approved", "young_child_kept", "young_child_suggested"}
 
+#: a letter's photos (see ITEM_TARGETS), and those taken off while the letter can change
+ATTACHMENTS = {"attachment_draft", "attachment_waiting", "attachment_open"}
+REMOVABLE_ATTACHMENTS = ATTACHMENTS - {"attachment_open"}
+
 FETCH_VIEWERS = {
-    "young_person": CHILD_KEPT_FETCH | IN_BOX | IN_BIN,
+    # (an attachment: only once its letter is open)
+    "young_person": CHILD_KEPT_FETCH | IN_BOX | IN_BIN | {"attachment_open"},
     # what they added, placement active, not in the bin; and what is shared with them
     "carer_active": CARER_ADDED | granted_to("carer_active"),
     "carer_ended": granted_to("carer_ended"),
     # approval of what waits; young_child's box (no login); what is shared with them
     "sw_allocated": {"awaiting", "contribution_waiting", "young_child_kept"}
-    | granted_to("sw_allocated"),
+    | granted_to("sw_allocated")
+    | ATTACHMENTS,  # as they read the letter it is in
     "sw_unallocated": granted_to("sw_unallocated"),
 }
 BOX_OWNERS = {"young_person": {"child"}, "other_young_person": {"other_child"}}
@@ -935,6 +945,15 @@ MATRIX.update(
             "GET": {"sw_allocated": {*CHILDS_LETTERS, "young_child_letter"} - {"letter_open"}},
             "POST": {"sw_allocated": {*CHILDS_LETTERS, "young_child_letter"} - {"letter_open"}},
         },
+        "letters.attach": {
+            "target": "letter",
+            "GET": {"sw_allocated": {*CHILDS_LETTERS, "young_child_letter"} - {"letter_open"}},
+            "POST": {"sw_allocated": {*CHILDS_LETTERS, "young_child_letter"} - {"letter_open"}},
+        },
+        "letters.remove_attachment": {
+            "target": "item",
+            "POST": {"sw_allocated": REMOVABLE_ATTACHMENTS},
+        },
         "letters.give": {"target": "letter", "POST": {"sw_allocated": {"letter_draft"}}},
         "letters.agree": {"target": "letter", "POST": {"sw_allocated": {"letter_asked"}}},
         "letters.delete": {
@@ -1334,6 +1353,13 @@ def _build_items(scene: Scene) -> None:
     ):
         sent = _item(scene, w.child, sender, title=f"From mum {state}", status=status)
         scene.ids[f"contribution_{state}"] = sent.id
+    for state in ("draft", "waiting", "open"):  # a letter's attachment, in each state
+        in_letter = _item(
+            scene, w.child, w.social_worker, title=f"Farm {state}", status=ItemStatus.IN_LETTER
+        )
+        in_letter.letter_id = _letter(w, w.child, state).id
+        db.session.commit()
+        scene.ids[f"attachment_{state}"] = in_letter.id
     scene.ids.update(
         kept=kept.id,
         suggested=suggested.id,
@@ -2191,6 +2217,7 @@ POST_DATA: dict[str, Callable[[Scene, User | None, str], dict[str, Any] | Raw]] 
     "letters.gentle": lambda scene, actor, target: {"choice": "open"},
     "letters.keep_note": lambda scene, actor, target: {"body": "Just for me."},
     "letters.talk": lambda scene, actor, target: {"words": "Can we talk?"},
+    "letters.attach": _photo_upload,
     "letters.new": lambda scene, actor, target: {
         "title": "A letter",
         "body": "Words for you.",

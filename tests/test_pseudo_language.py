@@ -274,6 +274,10 @@ def _scene(app: Flask, world: factories.World) -> dict[str, Any]:
     carer.post(f"/items/{kept.id}/comments", data={"body": "Lovely."})
     # Letters: a draft, one waiting and one open today (with a note to read first).
     letters = {state: _letter(world, child, state) for state in ("draft", "waiting", "open")}
+    # A photo in the open letter (an attachment, shown on both its pages).
+    attachment = factories.item(app, child, world.social_worker, title="At the farm")
+    attachment.status, attachment.letter_id = ItemStatus.IN_LETTER, letters["open"].id
+    db.session.commit()
     # Alex is 17, and runs their own account; Blake (17) asked to delete theirs.
     seventeen = clock.today() - timedelta(days=17 * 366)
     child.date_of_birth = seventeen
@@ -420,6 +424,7 @@ def _urls(app: Flask, world: factories.World, scene: dict[str, Any]) -> dict[str
             f"/letters/{letters['open'].id}/written",
             f"/letters/{letters['draft'].id}/edit",
             f"/letters/{letters['draft'].id}/delete",
+            f"/letters/{letters['draft'].id}/attach",
             f"{box}/contributors",
             (
                 "POST",

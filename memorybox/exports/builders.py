@@ -66,20 +66,7 @@ def json_document(contents: Contents) -> dict[str, Any]:
             "display_name": child.display_name,
             "authority": child.authority.name,
         },
-        "items": [
-            {
-                "id": item.id,
-                "kind": item.kind.value,
-                "title": item.title,
-                "caption": item.caption,
-                "memory_date": item.memory_date.isoformat() if item.memory_date else None,
-                "added_at": item.created_at.isoformat(),
-                "content_type": item.content_type,
-                "size_bytes": item.size_bytes,
-                "sha256": item.sha256,
-            }
-            for item in contents.items
-        ],
+        "items": [_item_fields(item) for item in contents.items],
         "story": [
             {
                 "section_id": s.section.id,
@@ -100,16 +87,33 @@ def json_document(contents: Contents) -> dict[str, Any]:
                 "content_note": c.letter.content_note,
                 "text": c.version.body,
                 "own_note": c.own_note,
+                "attachments": [_item_fields(item) for item in c.attachments],
             }
             for c in contents.letters
         ],
     }
 
 
+def _item_fields(item: MemoryItem) -> dict[str, Any]:
+    """One file's fields, the same for a thing in the box and a letter's photo."""
+    return {
+        "id": item.id,
+        "kind": item.kind.value,
+        "title": item.title,
+        "caption": item.caption,
+        "memory_date": item.memory_date.isoformat() if item.memory_date else None,
+        "added_at": item.created_at.isoformat(),
+        "content_type": item.content_type,
+        "size_bytes": item.size_bytes,
+        "sha256": item.sha256,
+    }
+
+
 def _checksums(contents: Contents, storage: Storage) -> None:
     """Items kept before checksums were recorded at processing have none: work each out
     from the stored original once, and keep it."""
-    missing = [item for item in contents.items if len(item.sha256) != 64]
+    every = [*contents.items, *(item for c in contents.letters for item in c.attachments)]
+    missing = [item for item in every if len(item.sha256) != 64]
     for item in missing:
         digest = hashlib.sha256()
         for chunk in storage.iter_bytes(item.storage_key):
@@ -259,6 +263,15 @@ def _letter_paths(contents: Contents) -> list[tuple[LetterCopy, str]]:
     return [
         (copy, f"letters/{n:03d}-{_safe_name(copy.letter.title)}.txt")
         for n, copy in enumerate(contents.letters, start=1)
+    ]
+
+
+def _attachment_paths(copy: LetterCopy, letter_path: str) -> list[tuple[MemoryItem, str]]:
+    """A letter's photos and documents, in a folder named like its text file."""
+    folder = letter_path.removesuffix(".txt")
+    return [
+        (item, f"{folder}/{n:02d}-{download_name(item)}")
+        for n, item in enumerate(copy.attachments, start=1)
     ]
 
 
@@ -562,7 +575,34 @@ class _LifeStoryBook:
             )
         else:
             self.paragraph(pdf, copy.version.body, 12)
+            for item in copy.attachments:
+                self.letter_picture(pdf, item)
         pdf.ln(4)
+
+    def letter_picture(self, pdf: FPDF, item: MemoryItem) -> None:
+        """A letter's photo (or a document's first page, a video's frame) under its words,
+        with its title and caption; a sound is named only."""
+        picture = _picture_jpeg(item, self.storage)
+        draw_w = draw_h = 0.0
+        if picture is not None:
+            _, w, h = picture
+            draw_w = min(pdf.epw, w * PICTURE_MM_PER_PIXEL)
+            draw_h = draw_w * h / w if w else draw_w
+            if draw_h > PICTURE_MAX_H:
+                draw_w, draw_h = draw_w * PICTURE_MAX_H / draw_h, PICTURE_MAX_H
+        if pdf.get_y() + draw_h + 20 > pdf.page_break_trigger:
+            pdf.add_page()
+        if picture is not None:
+            x, y = pdf.l_margin + (pdf.epw - draw_w) / 2, pdf.get_y() + 2
+            pdf.image(io.BytesIO(picture[0]), x=x, y=y, w=draw_w, h=draw_h)
+            if item.kind is ItemKind.DOCUMENT:
+                pdf.set_draw_color(*MUTED)
+                pdf.set_line_width(0.3)
+                pdf.rect(x, y, draw_w, draw_h)
+            pdf.set_y(y + draw_h + 2)
+        self.paragraph(pdf, f"{item.title} · {item.kind.label}", 11, MUTED)
+        if item.caption:
+            self.paragraph(pdf, item.caption, 11)
 
     def memory(self, pdf: FPDF, item: MemoryItem, entry: _Entry) -> None:
         """The item's heading, then its picture, then its kind and date, then its caption:
@@ -707,6 +747,15 @@ def index_html(contents: Contents, paths: list[tuple[MemoryItem, str]]) -> str:
                 out.append(f'<div class="story">{e(copy.version.body)}</div>')
             opened = gettext("Open the letter as a text file")
             out.append(f'<p><a href="{e(quote(path))}">{e(opened)}</a></p>')
+            for item, file_path in _attachment_paths(copy, path):
+                href = e(quote(file_path))
+                out.append(f"<h4>{e(item.title)}</h4>")
+                if item.kind is ItemKind.PHOTO and not reason:
+                    out.append(f'<img src="{href}" alt="">')
+                if item.caption and not reason:
+                    out.append(f'<p class="caption">{e(item.caption)}</p>')
+                label = gettext("Open %(title)s", title=item.title)
+                out.append(f'<p><a href="{href}">{e(label)}</a></p>')
     out.append(f"<h2>{e(words['things'])}</h2>")
     if not paths:
         out.append(f"<p>{e(words['empty'])}</p>")
@@ -736,7 +785,12 @@ def index_html(contents: Contents, paths: list[tuple[MemoryItem, str]]) -> str:
 def zip_chunks(contents: Contents, storage: Storage, report: Report) -> Iterator[bytes]:
     """The ZIP as a stream of chunks. Originals are stored as they are (already compressed)."""
     paths = _item_paths(contents)
-    sizes = {item.id: storage.size(item.storage_key) for item, _ in paths}
+    letter_files = [
+        pair
+        for copy, letter_path in _letter_paths(contents)
+        for pair in _attachment_paths(copy, letter_path)
+    ]
+    sizes = {item.id: storage.size(item.storage_key) for item, _ in [*paths, *letter_files]}
     total = sum(sizes.values()) or 1
     sent = 0
 
@@ -753,6 +807,8 @@ def zip_chunks(contents: Contents, storage: Storage, report: Report) -> Iterator
         archive.add(_story_text(contents).encode(), "story.txt")
     for copy, path in _letter_paths(contents):
         archive.add(_letter_text(copy).encode(), path)
+    for item, path in letter_files:
+        archive.add(original(item), path, size=sizes[item.id])
     for item, path in paths:
         archive.add(original(item), path, size=sizes[item.id])
         archive.add(_caption_text(item).encode(), path.rsplit(".", 1)[0] + "-caption.txt")

@@ -27,12 +27,14 @@ class Section:
 @dataclass(frozen=True)
 class LetterCopy:
     """A letter the child has been given and can open: the words as they were when it
-    opened, the day it opened, and the child's own private note about it (theirs to keep)."""
+    opened, the day it opened, the child's own private note about it (theirs to keep), and
+    its photos and documents (only processed ones, which the requester may open)."""
 
     letter: Letter
     version: LetterVersion
     opened_on: date | None
     own_note: str
+    attachments: tuple[MemoryItem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,14 @@ def gather(requester: User, child: Child) -> Contents:
         if words is None or not policy.can(requester, Action.LETTER_OPEN, letter):
             continue
         note = letters.private_note(letter)
+        attachments = tuple(
+            item
+            for item in letter.attachments
+            if item.is_ready and policy.can(requester, Action.ITEM_VIEW, item)
+        )
         copies.append(
-            LetterCopy(letter, words, letters.opens_on(letter), note.body if note else "")
+            LetterCopy(
+                letter, words, letters.opens_on(letter), note.body if note else "", attachments
+            )
         )
     return Contents(child, requester, items, sections, copies)

@@ -19,6 +19,7 @@ from memorybox import clock
 from memorybox.accounts.models import User
 from memorybox.children.models import Child
 from memorybox.db import Base, UTCDateTime, string_enum
+from memorybox.memories.models import MemoryItem
 
 TITLE_MAX = 80
 BODY_MAX = 20_000
@@ -66,6 +67,13 @@ class Letter(Base):
     agreed_by: Mapped[User | None] = relationship(foreign_keys=[agreed_by_id])
     versions: Mapped[list[LetterVersion]] = relationship(
         back_populates="letter", order_by="LetterVersion.number"
+    )
+    # Its photos and documents (items with status IN_LETTER), in the order they were added.
+    attachments: Mapped[list[MemoryItem]] = relationship(
+        primaryjoin="Letter.id == MemoryItem.letter_id",
+        foreign_keys="MemoryItem.letter_id",
+        order_by="MemoryItem.id",
+        viewonly=True,
     )
 
     @property

@@ -29,9 +29,12 @@ from memorybox.letters.models import (
     LetterVersion,
     ReleaseRule,
 )
+from memorybox.memories import services as memories
+from memorybox.memories.models import MemoryItem
 from memorybox.notifications import service as notifications
 from memorybox.notifications.models import TalkRequest
 from memorybox.notifications.service import Sender, Target
+from memorybox.storage import Storage
 from memorybox.words import N_, Words
 
 TALK_WORDS_MAX = 500
@@ -141,11 +144,28 @@ def set_rule(letter: Letter, rule: Rule) -> None:
     letter.opens_at_age = rule.opens_at_age if rule.rule is ReleaseRule.AGE else None
 
 
-def delete_draft(letter: Letter) -> None:
-    """A draft the child was never given goes, with every saved version of it (the child
-    never knew it existed, so nothing of theirs is lost). The caller audits it."""
+#: how many photos and documents one letter can carry
+ATTACHMENTS_MAX = 10
+
+
+def remove_attachment(item: MemoryItem, storage: Storage) -> None:
+    """Take a photo or document off a letter that has not opened: the item and every file
+    made from it are deleted, so nothing is left behind in storage."""
+    if item.letter is None:
+        raise ValueError("not in a letter")
+    if is_open(item.letter):
+        raise ValueError("an open letter stays as the child got it")
+    memories.delete_for_ever(item, storage)
+
+
+def delete_draft(letter: Letter, storage: Storage) -> None:
+    """A draft the child was never given goes, with every saved version of it and its
+    photos and documents (the child never knew it existed, so nothing of theirs is lost).
+    The caller audits it."""
     if letter.given:
         raise ValueError("a letter the child was given stays theirs")
+    for item in list(letter.attachments):
+        memories.delete_for_ever(item, storage)
     for version in list(letter.versions):
         db.session.delete(version)
     db.session.delete(letter)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from sqlalchemy import (
@@ -23,6 +23,9 @@ from memorybox import clock
 from memorybox.accounts.models import User
 from memorybox.children.models import Child
 from memorybox.db import Base, UTCDateTime, string_enum
+
+if TYPE_CHECKING:
+    from memorybox.letters.models import Letter
 
 BIN_DAYS = 30  # how long a deleted item waits in the bin before it is gone for ever
 
@@ -49,6 +52,9 @@ class ItemStatus(enum.StrEnum):
     DECLINED = "declined"  # the child chose not to keep it
     AWAITING_APPROVAL = "awaiting_approval"  # moderation: waiting for the social worker
     NOT_APPROVED = "not_approved"  # moderation: the social worker did not pass it on
+    # A photo or document in a later-life letter (``letter_id``): never in the box's lists;
+    # seen by the child only on the letter's page, once the letter is open.
+    IN_LETTER = "in_letter"
 
 
 class Processing(enum.StrEnum):
@@ -143,9 +149,14 @@ class MemoryItem(Base):
     note_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     hide_until_ready: Mapped[bool] = mapped_column(default=False, server_default=false())
     with_someone: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Set (with status IN_LETTER) for a letter's photo or document.
+    letter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("letters.id"), default=None, index=True
+    )
 
     child: Mapped[Child] = relationship()
     added_by: Mapped[User] = relationship(foreign_keys=[added_by_id])
+    letter: Mapped[Letter | None] = relationship(foreign_keys=[letter_id])
     renditions: Mapped[list[Rendition]] = relationship(
         back_populates="item", cascade="all, delete-orphan"
     )

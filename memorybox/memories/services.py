@@ -94,6 +94,7 @@ def add_item(
     details: ItemDetails,
     storage: Storage,
     max_bytes: int,
+    letter_id: int | None = None,
 ) -> MemoryItem:
     """Check the upload's bytes, stream it to storage, then record it.
 
@@ -114,6 +115,9 @@ def add_item(
     item = _new_item(
         actor, child, sniffed, details, storage, key, size, display_name_for_upload(filename)
     )
+    if letter_id is not None:  # a letter's photo or document: never in the box's lists
+        item.status = ItemStatus.IN_LETTER
+        item.letter_id = letter_id
     item.sha256 = reader.sha256.hexdigest()
     db.session.add(item)
     try:
@@ -251,6 +255,10 @@ def add_comment(item: MemoryItem, author: User, body: str) -> Comment:
     return comment
 
 
+#: never in the child's lists (the bin included): held back by moderation, or in a letter
+NOT_IN_BOX = (ItemStatus.AWAITING_APPROVAL, ItemStatus.NOT_APPROVED, ItemStatus.IN_LETTER)
+
+
 def card_query() -> Select[Any]:
     """Items as a list shows them: with their renditions (for the thumbnail) in one query."""
     return select(MemoryItem).options(selectinload(MemoryItem.renditions))
@@ -369,7 +377,7 @@ def bin_items(child: Child) -> list[MemoryItem]:
         .where(
             MemoryItem.child_id == child.id,
             MemoryItem.deleted_at.is_not(None),
-            MemoryItem.status.not_in([ItemStatus.AWAITING_APPROVAL, ItemStatus.NOT_APPROVED]),
+            MemoryItem.status.not_in(NOT_IN_BOX),
         )
         .order_by(MemoryItem.deleted_at.desc(), MemoryItem.id.desc())
     )
@@ -380,7 +388,7 @@ def bin_page(child: Child, cursor: str | None) -> Page[MemoryItem]:
     query = select(MemoryItem).where(
         MemoryItem.child_id == child.id,
         MemoryItem.deleted_at.is_not(None),
-        MemoryItem.status.not_in([ItemStatus.AWAITING_APPROVAL, ItemStatus.NOT_APPROVED]),
+        MemoryItem.status.not_in(NOT_IN_BOX),
     )
     order = (Order(MemoryItem.deleted_at), Order(MemoryItem.id))
     return keyset(query, order, cursor, values_of=lambda i: (i.deleted_at, i.id))
@@ -394,6 +402,7 @@ def added_by(actor: User, child: Child, limit: int | None = None) -> list[Memory
             MemoryItem.child_id == child.id,
             MemoryItem.added_by_id == actor.id,
             MemoryItem.deleted_at.is_(None),
+            MemoryItem.status != ItemStatus.IN_LETTER,
         )
         .order_by(MemoryItem.created_at.desc(), MemoryItem.id.desc())
         .limit(limit)
@@ -413,6 +422,7 @@ def sent_by(
         MemoryItem.child_id.in_([c.id for c in children]),
         MemoryItem.added_by_id == actor.id,
         MemoryItem.deleted_at.is_(None),
+        MemoryItem.status != ItemStatus.IN_LETTER,
     )
     counts = select(MemoryItem.child_id, func.count()).where(mine).group_by(MemoryItem.child_id)
     totals = {child_id: count for child_id, count in db.session.execute(counts)}
@@ -441,6 +451,7 @@ def added_by_page(actor: User, child: Child, cursor: str | None) -> Page[MemoryI
         MemoryItem.child_id == child.id,
         MemoryItem.added_by_id == actor.id,
         MemoryItem.deleted_at.is_(None),
+        MemoryItem.status != ItemStatus.IN_LETTER,
     )
     return keyset(query, NEWEST_ADDED_FIRST, cursor, values_of=by_added)
 

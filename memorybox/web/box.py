@@ -101,14 +101,17 @@ class AddRefused(Exception):
         self.status = status
 
 
-def store_upload(form: AddItemForm, child: Child, user: User) -> MemoryItem:
+def store_upload(
+    form: AddItemForm, child: Child, user: User, letter_id: int | None = None
+) -> MemoryItem:
     """Store the file a valid add form brought (sent whole, or resumable parts finished
-    earlier) as a new item for ``child``. The caller queues its processing."""
+    earlier) as a new item for ``child`` (with ``letter_id``: a photo or document of that
+    letter, sent whole). The caller queues its processing."""
     details = memories.ItemDetails(
         form.title.data or "", form.caption.data or "", form.memory_date.data
     )
     try:
-        if form.upload.data:
+        if form.upload.data and letter_id is None:
             resumable = uploads.find(form.upload.data)
             if (
                 resumable is None
@@ -129,6 +132,7 @@ def store_upload(form: AddItemForm, child: Child, user: User) -> MemoryItem:
             details=details,
             storage=storage(),
             max_bytes=current_app.config["MAX_UPLOAD_BYTES"],
+            letter_id=letter_id,
         )
     except UnsupportedFile as exc:
         raise AddRefused(i18n.problem_words(words_of(exc)), 415) from None

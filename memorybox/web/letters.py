@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,6 +18,7 @@ from memorybox import clock, i18n
 from memorybox.audit import service as audit
 from memorybox.children.models import Child
 from memorybox.db import db
+from memorybox.jobs.tasks import process_item
 from memorybox.letters import services as letters
 from memorybox.letters.models import (
     BODY_MAX,
@@ -27,9 +28,13 @@ from memorybox.letters.models import (
     Letter,
     ReleaseRule,
 )
+from memorybox.memories.models import MemoryItem
 from memorybox.policy import Action
 from memorybox.web import alerts
-from memorybox.web.access import actor, can, load, signed_in_actor, signed_in_only
+from memorybox.web.access import actor, can, load, signed_in_actor, signed_in_only, storage
+from memorybox.web.box import AddRefused, store_upload
+from memorybox.web.errors import wants_json
+from memorybox.web.forms import AddItemForm
 from memorybox.web.people import describe
 
 bp = Blueprint("letters", __name__)
@@ -126,6 +131,15 @@ class LetterForm(FlaskForm):
             opens_on=self.opens_on.data if rule is ReleaseRule.DATE else None,
             opens_at_age=self.opens_at_age.data if rule is ReleaseRule.AGE else None,
         )
+
+
+class AttachmentForm(AddItemForm):
+    """The same form (and the same checks) as every upload, sent whole: a photo, a
+    document, a sound or a video for a letter, with a title and a few words under it."""
+
+    def validate_file(self, field: Any) -> None:
+        if not field.data:
+            raise ValidationError(_l("Please choose a photo or document to add."))
 
 
 class TalkAboutLetterForm(FlaskForm):
@@ -484,7 +498,7 @@ def delete(letter_id: int) -> ResponseReturnValue:
         return render_template("letters/delete.html", letter=letter, child=child)
     title = letter.title
     audit.record(actor(), Action.LETTER_DELETE.value, letter)
-    letters.delete_draft(letter)
+    letters.delete_draft(letter, storage())
     flash(_("The draft “%(title)s” has been deleted.", title=title))
     return redirect(url_for("letters.written", child_id=child.id))
 
@@ -495,3 +509,69 @@ def agree(letter_id: int) -> ResponseReturnValue:
     letters.agree(letter, signed_in_actor(), alerts.sender())
     flash(_("The letter is open now. %(name)s has been told.", name=letter.child.display_name))
     return redirect(url_for("letters.manage", letter_id=letter.id))
+
+
+# --- a letter's photos and documents ------------------------------------------------------
+
+
+def _attach_page(letter: Letter, form: AttachmentForm, status: int = 200) -> ResponseReturnValue:
+    return render_template(
+        "letters/attach.html",
+        letter=letter,
+        child=letter.child,
+        form=form,
+        full=len(letter.attachments) >= letters.ATTACHMENTS_MAX,
+        most=letters.ATTACHMENTS_MAX,
+    ), status
+
+
+def _attach_refused(letter: Letter, form: AttachmentForm, message: str, status: int) -> Any:
+    if wants_json():
+        return jsonify(error=message), status
+    form.file.errors = [message]
+    return _attach_page(letter, form, status)
+
+
+@bp.route("/letters/<int:letter_id>/attach", methods=["GET", "POST"])
+def attach(letter_id: int) -> ResponseReturnValue:
+    """Add a photo or document to a letter that has not opened, through the same upload
+    pipeline as everything else (checked, location removed, web copies made)."""
+    letter = load(Letter, letter_id, Action.LETTER_ATTACH)
+    form = AttachmentForm()
+    if request.method == "GET":
+        return _attach_page(letter, form)
+    if len(letter.attachments) >= letters.ATTACHMENTS_MAX:
+        message = _(
+            "A letter can carry up to %(num)s photos and documents. Please take one off first.",
+            num=letters.ATTACHMENTS_MAX,
+        )
+        return _attach_refused(letter, form, message, 400)
+    if not form.validate():
+        if wants_json():
+            return jsonify(error=" ".join(str(e) for field in form for e in field.errors)), 400
+        return _attach_page(letter, form, 400)
+    try:
+        item = store_upload(form, letter.child, signed_in_actor(), letter_id=letter.id)
+    except AddRefused as exc:
+        return _attach_refused(letter, form, exc.message, exc.status)
+    process_item(item.id)  # location removed and web copies made, as for every upload
+    audit.record(actor(), Action.LETTER_ATTACH.value, letter)
+    db.session.commit()
+    flash(_("“%(title)s” is in the letter now.", title=item.title))
+    target = url_for("letters.manage", letter_id=letter.id, _anchor="attachments")
+    if wants_json():
+        return jsonify(redirect=target), 201
+    return redirect(target)
+
+
+@bp.post("/attachments/<int:item_id>/remove")
+def remove_attachment(item_id: int) -> ResponseReturnValue:
+    """Take a photo or document off a letter that has not opened: deleted, files and all."""
+    item = load(MemoryItem, item_id, Action.ATTACHMENT_REMOVE)
+    letter = item.letter
+    assert letter is not None  # policy allows only a letter's own
+    title = item.title
+    audit.record(actor(), Action.ATTACHMENT_REMOVE.value, letter)
+    letters.remove_attachment(item, storage())
+    flash(_("“%(title)s” has been taken off the letter and deleted.", title=title))
+    return redirect(url_for("letters.manage", letter_id=letter.id, _anchor="attachments"))
