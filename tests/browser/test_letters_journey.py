@@ -1,22 +1,27 @@
 """A later-life letter in a real Chromium, on a 360 px phone: the social worker writes a letter
 to open on the child's next birthday and gives it; the child sees it waiting (who wrote it
 and when it opens, none of its words); the clock moves to the birthday; the child is told,
-reads the content note first, opens the letter and asks to talk about it. axe checks every
-page."""
+reads the content note first, opens the letter and asks to talk about it. The letter carries
+a photo, added with the progress bar (its location removed) before it is given: the child
+sees nothing of it while the letter waits, and sees it under the words once it is open. axe
+checks every page."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from memorybox import clock, i18n
 from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.letters import services as letters
+from memorybox.letters.models import Letter
 from tests.browser.conftest import (
     Cast,
     Problems,
@@ -27,11 +32,14 @@ from tests.browser.conftest import (
     on_phone,
     sign_in,
 )
+from tests.browser.test_journey import WATCH_PROGRESS
+from tests.media import makers
 
 pytestmark = pytest.mark.browser
 
 WORDS = "Dear Alex, I want you to know why you came to live with Jo."
 NOTE = "This letter talks about your birth mum."
+PHOTO = "You and your brother at the farm"
 
 
 def test_a_letter_opens_on_the_childs_birthday(
@@ -40,6 +48,7 @@ def test_a_letter_opens_on_the_childs_birthday(
     cast: Cast,
     problems: Problems,
     monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     child = db.session.get(Child, cast.child_id)
     assert child is not None and child.date_of_birth is not None
@@ -64,6 +73,24 @@ def test_a_letter_opens_on_the_childs_birthday(
     worker.get_by_role("button", name="Save").click()
     expect(notice(worker)).to_contain_text("Saved as a draft")
     check(worker, "a draft letter")
+    # A photo, straight from a phone camera (it says where it was taken).
+    worker.get_by_role("link", name="Add a photo or document").click()
+    expect(heading(worker, "Add a photo or document to “Why you are in care”")).to_be_visible()
+    check(worker, "adding a photo to a letter")
+    photo = tmp_path / "farm.jpg"
+    photo.write_bytes(makers.camera_jpeg())
+    worker.get_by_label("Choose a file").set_input_files(photo)
+    worker.get_by_label("Title", exact=True).fill(PHOTO)
+    worker.evaluate(WATCH_PROGRESS)
+    with worker.expect_request(lambda r: r.method == "POST" and r.url.endswith("/attach")) as sent:
+        worker.get_by_role("button", name="Add it to the letter").click()
+    assert sent.value.resource_type == "xhr", "the upload should go by the progress script"
+    expect(notice(worker)).to_contain_text(f"“{PHOTO}” is in the letter now.")
+    assert worker.evaluate("() => sessionStorage.getItem('progress-shown')") == "yes"
+    picture = worker.get_by_role("img", name=PHOTO)
+    expect(picture).to_be_visible()
+    assert worker.evaluate("(img) => img.naturalWidth", picture.element_handle()) > 0
+    check(worker, "a draft letter with a photo")
     worker.get_by_role("button", name=f"Give it to {cast.child_name}").click()
     expect(notice(worker)).to_contain_text("can see now that this letter is waiting")
     opens = f"It opens when {cast.child_name} turns {age}, on {i18n.day(birthday)}."
@@ -82,6 +109,12 @@ def test_a_letter_opens_on_the_childs_birthday(
     expect(heading(page, "A letter from Sam")).to_be_visible()
     expect(page.get_by_text(WORDS)).to_have_count(0)
     expect(page.get_by_text(NOTE)).to_have_count(0)
+    expect(page.get_by_text(PHOTO)).to_have_count(0)
+    expect(page.get_by_role("img")).to_have_count(0)
+    given = db.session.scalars(select(Letter).where(Letter.child_id == cast.child_id)).one()
+    [attached] = given.attachments
+    assert page.request.get(f"/items/{attached.id}/file").status == 404
+    assert page.request.get(f"/items/{attached.id}/thumbnail").status == 404
     check(page, "a letter waiting to open")
 
     # The birthday comes (at noon in England).
@@ -105,7 +138,11 @@ def test_a_letter_opens_on_the_childs_birthday(
     child_page.get_by_role("button", name="Open it now").click()
     expect(heading(child_page, "Why you are in care")).to_be_visible()
     expect(child_page.get_by_text(WORDS)).to_be_visible()
-    check(child_page, "an open letter")
+    shown = child_page.get_by_role("img", name=PHOTO)
+    expect(shown).to_be_visible()
+    assert child_page.evaluate("(img) => img.naturalWidth", shown.element_handle()) > 0
+    expect(child_page.get_by_role("link", name=f"Download “{PHOTO}”")).to_be_visible()
+    check(child_page, "an open letter with a photo")
     child_page.get_by_role("link", name="I'd like to talk about this").click()
     expect(heading(child_page, "Talk about this letter")).to_be_visible()
     check(child_page, "asking to talk about a letter")
