@@ -25,10 +25,10 @@ from types import BuiltinFunctionType, FunctionType, MethodType
 from typing import Any
 
 from flask import Flask, before_render_template, render_template, request, template_rendered
-from flask_babel import Babel
 from jinja2 import Template
 from werkzeug.local import LocalProxy
 
+from memorybox import i18n
 from memorybox.db import db
 
 # Jinja's and Flask's own helpers: pure, or working the same in the bare app.
@@ -127,12 +127,15 @@ def bare_app(app: Flask, recording: Recording) -> Flask:
     """A bare Flask app whose one view renders the recorded page from memory, at the real
     page's URL (so links built from the request, such as "Show more", come out the same)."""
     bare = Flask("memorybox_baseline", template_folder=app.template_folder, static_folder=None)
+    bare.jinja_environment = type(app.jinja_env)  # the real app's (memorybox.templating)
     bare.jinja_options = dict(app.jinja_options)
     bare.config.update(app.config)
     # Words and dates are translated and formatted in the baseline too, as the real page's
-    # language (English), from the same catalogues.
+    # language (English), from the same catalogues, and looked up as the real app does
+    # (its catalogue found once per request: memorybox.i18n.translations).
     bare.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(app.root_path) / "translations")
-    Babel(bare, locale_selector=lambda: app.config["BABEL_DEFAULT_LOCALE"])
+    i18n.RequestBabel(bare, locale_selector=lambda: app.config["BABEL_DEFAULT_LOCALE"])
+    i18n.install_template_gettext(bare)
     bare.jinja_env.policies["ext.i18n.trimmed"] = True
     for rule in app.url_map.iter_rules():
         bare.url_map.add(rule.empty())

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from memorybox import config as config_module
-from memorybox import extensions
+from memorybox import extensions, templating
 from memorybox.accounts.passwords import Passwords
 
 __all__ = ["create_app"]
@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    app.jinja_environment = templating.Environment  # before app.jinja_env is first made
     app.config.update(config_module.from_environment(app.instance_path))
     if test_config:
         app.config.update(test_config)

@@ -17,13 +17,18 @@ from typing import Any
 
 from babel import Locale
 from babel.lists import format_list
+from babel.support import NullTranslations
 from flask import Flask, has_request_context, request, session
+from flask.globals import _cv_app
 from flask_babel import (
     Babel,
+    Domain,
     format_date,
     format_datetime,
     format_decimal,
+    get_domain,
     get_locale,
+    get_translations,
     gettext,
     lazy_gettext,
     refresh,
@@ -45,7 +50,80 @@ LANGUAGES: dict[str, str] = {
 
 SESSION_KEY = "language"
 
-babel = Babel()
+
+def translations() -> NullTranslations:
+    """The catalogue of the language the words are being written in now: Flask-Babel's
+    :func:`~flask_babel.get_translations`, found once per request (and once again inside
+    :func:`~flask_babel.force_locale` or after :func:`~flask_babel.refresh`).
+
+    Flask-Babel finds it afresh for every word, through Flask's context locals three times
+    over (about 260 words a page); this keeps it on Flask-Babel's own per-context namespace
+    with the locale and domain it was found for, and finds it again whenever either is no
+    longer the one in force, so a forced or refreshed locale is always honoured."""
+    app_ctx = _cv_app.get(None)
+    if app_ctx is None:
+        return get_translations()
+    ctx = app_ctx.g.__dict__.get("_flask_babel")
+    if ctx is not None:
+        state = ctx.__dict__
+        kept = state.get("memorybox_translations")
+        if (
+            kept is not None
+            and kept[0] is state.get("babel_locale")
+            and kept[1] is state.get("babel_domain")
+        ):
+            return kept[2]
+    # Flask-Babel's own finding (which makes the namespace and settles locale and domain)
+    found = Domain.get_translations(get_domain())
+    ctx = app_ctx.g.__dict__.get("_flask_babel")
+    if ctx is not None:
+        state = ctx.__dict__
+        state["memorybox_translations"] = (
+            state.get("babel_locale"),
+            state.get("babel_domain"),
+            found,
+        )
+    return found
+
+
+class _Domain(Domain):
+    """Flask-Babel's message domain, taking its catalogue from :func:`translations` (so
+    Python's ``gettext``/``ngettext`` find it once per request too)."""
+
+    def get_translations(self) -> NullTranslations:
+        app_ctx = _cv_app.get(None)
+        ctx = app_ctx.g.__dict__.get("_flask_babel") if app_ctx is not None else None
+        if ctx is not None and ctx.__dict__.get("babel_domain") is self:
+            return translations()
+        return super().get_translations()
+
+
+class RequestBabel(Babel):
+    """Flask-Babel whose domain finds the catalogue once per request (:func:`translations`)."""
+
+    @property
+    def domain_instance(self) -> Domain:
+        """One domain per app, as Flask-Babel's (a cached property there)."""
+        found: Domain | None = self.__dict__.get("_memorybox_domain")
+        if found is None:
+            found = self.__dict__["_memorybox_domain"] = _Domain(domain=self.domain)
+        return found
+
+
+babel = RequestBabel()
+
+
+def install_template_gettext(app: Flask) -> None:
+    """The templates' ``_``/``gettext``/``ngettext``/``pgettext``/``npgettext`` as
+    Flask-Babel installs them (jinja's new-style callables: ``%``-formatting with the
+    keyword arguments, autoescaped), each taking its catalogue from :func:`translations`."""
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+    )
 
 
 def offered(app: Flask | None = None) -> dict[str, str]:
@@ -223,6 +301,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", str(clock.LOCAL_ZONE))
     babel.init_app(app, locale_selector=select_locale)
+    install_template_gettext(app)
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.before_request(remember_choice)
     app.jinja_env.globals["html_lang"] = html_lang
