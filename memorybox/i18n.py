@@ -29,7 +29,6 @@ from flask_babel import (
     get_domain,
     get_locale,
     get_translations,
-    gettext,
     lazy_gettext,
     refresh,
 )
@@ -84,6 +83,22 @@ def translations() -> NullTranslations:
             found,
         )
     return found
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """Flask-Babel's :func:`~flask_babel.gettext`, word for word (``%``-formatted with
+    ``variables``), its catalogue from :func:`translations`: for code that writes many
+    words a page (a line per look on "who looked", a kind per card)."""
+    found = translations().ugettext(string)
+    return found if not variables else found % variables
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """Flask-Babel's :func:`~flask_babel.ngettext` (``num`` given to the words as
+    ``%(num)s`` too), its catalogue from :func:`translations`."""
+    variables.setdefault("num", num)
+    found = translations().ungettext(singular, plural, num)
+    return found if not variables else found % variables
 
 
 class _Domain(Domain):

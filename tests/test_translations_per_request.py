@@ -112,3 +112,28 @@ def test_imported_macros_see_the_globals_of_the_moment(app: Flask) -> None:
         assert rendered.endswith("here") and "<svg" in rendered
     finally:
         del app.jinja_env.globals["added_later"]
+
+
+def test_the_quick_gettext_says_what_flask_babels_says(app: Flask) -> None:
+    share = ("%(num)s new share", "%(num)s new shares")
+    with app.test_request_context("/", headers={"Accept-Language": "cy"}):
+        refresh()
+        for code in ("cy", "ar", "en_GB"):
+            with force_locale(code):
+                assert i18n.gettext(SAVED) == gettext(SAVED)
+                assert i18n.gettext("%(day)s at %(time)s", day="d", time="t") == gettext(
+                    "%(day)s at %(time)s", day="d", time="t"
+                )
+                for n in (0, 1, 2, 3, 6, 11):
+                    assert i18n.ngettext(*share, n) == ngettext(*share, n)
+        assert i18n.gettext(SAVED) == SAVED_CY
+    from memorybox.memories.models import ItemKind
+
+    with app.test_request_context("/"), force_locale("cy"):
+        assert [kind.label for kind in ItemKind] == [
+            gettext("Photo"),
+            gettext("Document"),
+            gettext("Sound"),
+            gettext("Video"),
+        ]
+        assert ItemKind.AUDIO.label != "Sound"

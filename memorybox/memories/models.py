@@ -4,7 +4,6 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from flask_babel import gettext as _
 from sqlalchemy import (
     BigInteger,
     Date,
@@ -23,6 +22,7 @@ from memorybox import clock
 from memorybox.accounts.models import User
 from memorybox.children.models import Child
 from memorybox.db import Base, UTCDateTime, string_enum
+from memorybox.i18n import gettext as _
 
 if TYPE_CHECKING:
     from memorybox.letters.models import Letter
@@ -38,12 +38,14 @@ class ItemKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            "photo": _("Photo"),
-            "document": _("Document"),
-            "audio": _("Sound"),
-            "video": _("Video"),
-        }[self.value]
+        # one word looked up, not four (a gallery asks it of every card)
+        if self is ItemKind.PHOTO:
+            return _("Photo")
+        if self is ItemKind.DOCUMENT:
+            return _("Document")
+        if self is ItemKind.AUDIO:
+            return _("Sound")
+        return _("Video")
 
 
 class ItemStatus(enum.StrEnum):

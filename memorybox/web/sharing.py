@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
@@ -21,6 +20,7 @@ from memorybox.audit.models import AuditEvent
 from memorybox.children.models import Child
 from memorybox.db import db
 from memorybox.exports.models import Export
+from memorybox.i18n import gettext as _
 from memorybox.memories import services as memories
 from memorybox.memories.models import MemoryItem
 from memorybox.notifications import help as helping
@@ -339,7 +339,7 @@ def _album_and_item(collection_raw: str, item_raw: str) -> tuple[Collection, Mem
     if collection is None or item is None or item.child_id != collection.child_id:
         abort(404)
     require(Action.COLLECTION_MANAGE, collection.child)
-    require(Action.ITEM_VIEW, item)
+    require(Action.ALBUM_ITEM, item)  # what they may see, but never a letter's photo
     return collection, item
 
 
