@@ -3,6 +3,7 @@ second run adds nothing, and that it never runs in production."""
 
 from __future__ import annotations
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -143,7 +144,13 @@ def test_seeded_people_see_their_pages(app: Flask, client: FlaskClient) -> None:
     assert client.get(f"/shared/{child.id}/story").status_code == 200
     client.post("/logout")
 
-    factories.login_as(client, _user(Role.SOCIAL_WORKER))
+    # a seeded social worker signs in with the password and a code from the printed key
+    worker = _user(Role.SOCIAL_WORKER)
+    assert factories.login_with_form(client, worker.email, "scale-test-password").location == (
+        "/second-factor"
+    )
+    code = pyotp.TOTP(scale.STAFF_TOTP_SECRET).now()
+    assert client.post("/second-factor", data={"code": code}).status_code == 302
     page = client.get("/caseload")
     assert page.status_code == 200
     assert child.display_name in page.get_data(as_text=True)

@@ -37,6 +37,9 @@ from memorybox.story import services as story
 from memorybox.story.models import ReadReceipt, SectionVersion, StorySection
 
 DEFAULT_PASSWORD = "memorybox-scale"  # noqa: S105 - printed for benchmark accounts only
+#: the code app secret of every seeded social worker and manager (benchmark accounts only:
+#: printed, so a load test can work out their second-step codes with pyotp)
+STAFF_TOTP_SECRET = "MEMORYBOXSCALESTAFFSECONDSTEPKEY"  # noqa: S105
 DOMAIN = "example.org"
 AUDIT_BATCH = 50_000
 
@@ -90,6 +93,7 @@ class SeedReport:
         return [
             f"Scale authority {options.slug!r} ready (id {self.authority_id}). Added: {what}.",
             f"Every account's password: {options.password}",
+            f"Social workers' and managers' code app key: {STAFF_TOTP_SECRET}",
             f"Young people: child0001@{options.slug}.{DOMAIN} ... "
             f"(every tenth child, the youngest, has no login)",
             f"Foster carers: carer001@{options.slug}.{DOMAIN} ...; social workers: "
@@ -204,6 +208,11 @@ class _Seeder:
                 "session_version": 1,
                 "created_at": self.now,
                 "tell_me_reads": True,
+                **(
+                    {"totp_secret": STAFF_TOTP_SECRET, "mfa_set_up_at": self.now}
+                    if role in (Role.SOCIAL_WORKER, Role.MANAGER)
+                    else {}
+                ),
             }
             for n, address in enumerate(wanted, start=1)
             if address not in have
