@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import requests
 
 from memorybox.media import tools
@@ -31,6 +32,24 @@ MIB = 1024 * 1024
 PATCH_SIZE = 8 * MIB
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+#: each staff member's code app: email -> (secret, last time step used)
+_CODE_APPS: dict[str, tuple[str, int]] = {}
+
+
+def _totp_code(email: str) -> str:
+    """A code the server has not seen used: this time step's or the next one's (it allows
+    one either side); when both are used, the next one's once the clock is near it."""
+    secret, last = _CODE_APPS[email]
+    while True:
+        now = int(time.time() // 30)
+        step = next((s for s in (now, now + 1) if s > last), None)
+        if step is not None:
+            break
+        time.sleep(0.5)
+    _CODE_APPS[email] = (secret, step)
+    return pyotp.TOTP(secret).at(step * 30)
+
+
 _ITEM = re.compile(r"/items/(\d+)")
 _EXPORT = re.compile(r"/exports/(\d+)/")
 
@@ -82,11 +101,39 @@ class Person:
         answer = self.try_sign_in(password)
         if answer.status_code != 302:
             raise Refused(f"signing in as {self.email}: {answer.status_code}")
-        home = self.get(answer.headers["Location"])
+        location = answer.headers["Location"]
+        if location.endswith("/second-factor"):
+            location = self.second_step()
+        home = self.get(location)
         found = re.search(r"/children/(\d+)/", home.url + home.text)
         if found:
             self.child_id = int(found.group(1))
         return self
+
+    def second_step(self) -> str:
+        """Staff, after the password: set up the code app the first time (keeping the key
+        the page shows, as a phone would), else type its code. Where it leads."""
+        page = self.get("/second-factor")
+        path = "/second-factor"
+        if page.url.endswith("/second-factor/set-up"):
+            key = re.search(r"data-secret[^>]*>([A-Z2-7 ]+)<", page.text)
+            if key is None:
+                raise Refused(f"no code app key on the set-up page for {self.email}")
+            _CODE_APPS[self.email] = (key.group(1).replace(" ", ""), -1)
+            path = "/second-factor/set-up"
+        found = _CSRF.search(page.text)
+        if found is None:
+            raise Refused("no form token on the second step")
+        answer = self.post(
+            path,
+            data={"csrf_token": found.group(1), "code": _totp_code(self.email)},
+            allow_redirects=False,
+        )
+        if answer.status_code == 302:
+            return str(answer.headers["Location"])
+        if answer.status_code == 200 and "data-recovery-codes" in answer.text:
+            return "/"
+        raise Refused(f"second step for {self.email}: {answer.status_code}")
 
     def token(self) -> str:
         return self.csrf(f"/children/{self.child_id}/add")
