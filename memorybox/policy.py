@@ -121,6 +121,8 @@ class Action(enum.StrEnum):
     LETTER_DELETE = "letter:delete"  # throw away a draft the child was never given
     LETTER_ATTACH = "letter:attach"  # add a photo or document to a letter not open yet
     ATTACHMENT_REMOVE = "attachment:remove"  # take one off again (target: MemoryItem)
+    ATTACHMENT_KEEP = "attachment:keep"  # the child keeps a copy in their box (MemoryItem)
+    ALBUM_ITEM = "album:item"  # put in an album, or take out (MemoryItem): never an attachment
     # Leaving care and a young person's own account (target: Child)
     ACCOUNT_EMAIL = "account:email"  # from 16: their own sign-in email
     ACCOUNT_DELETE = "account:delete"  # from 16: ask to delete their account
@@ -758,6 +760,10 @@ def _attachment(actor: User, action: Action, item: MemoryItem) -> Decision:
         if _letter_edit(actor, letter):
             return _allow("the letter can still change")
         return _deny("an open letter stays as the child got it")
+    if action is Action.ATTACHMENT_KEEP:
+        if _is_the_child(actor, item.child) and _letter_open(actor, letter) and item.is_ready:
+            return _allow("a copy for your box: the letter stays as it is")
+        return _deny("the child, once the letter is open")
     return _deny("a letter's photos and documents are only looked at")
 
 
@@ -975,6 +981,8 @@ RULES: dict[tuple[Action, type], Callable[[User, Any], Decision]] = {
     (Action.LETTER_DELETE, Letter): _letter_delete,
     (Action.LETTER_ATTACH, Letter): _letter_edit,
     (Action.ATTACHMENT_REMOVE, MemoryItem): _attachment_remove,
+    (Action.ATTACHMENT_KEEP, MemoryItem): _attachment_remove,
+    (Action.ALBUM_ITEM, MemoryItem): _item_view,  # (a letter's photo: see _attachment)
     (Action.ACCOUNT_EMAIL, Child): _own_account,
     (Action.ACCOUNT_DELETE, Child): _account_delete,
     (Action.ACCOUNT_DELETE_CANCEL, Child): _account_delete_cancel,

@@ -954,6 +954,10 @@ MATRIX.update(
             "target": "item",
             "POST": {"sw_allocated": REMOVABLE_ATTACHMENTS},
         },
+        "letters.keep_attachment": {
+            "target": "item",
+            "POST": {"young_person": {"attachment_open"}},
+        },
         "letters.give": {"target": "letter", "POST": {"sw_allocated": {"letter_draft"}}},
         "letters.agree": {"target": "letter", "POST": {"sw_allocated": {"letter_asked"}}},
         "letters.delete": {

@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from memorybox import clock, policy
+from memorybox.audit.models import AuditEvent
 from memorybox.children.models import Allocation
 from memorybox.db import db
 from memorybox.leaving import services as leaving
@@ -299,3 +300,60 @@ def test_a_letters_photos_follow_the_allocation_as_its_words_do(
     assert other.get(f"/items/{item.id}/file").status_code == 200
     old = _client(app, world.social_worker)
     assert old.get(f"/items/{item.id}/file").status_code == 404
+
+
+def test_the_childs_who_looked_never_tells_of_a_letters_photo(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    """The worker's looks are recorded (by the photo's id, as part of a letter), but the
+    child's "who looked" page says nothing of them, before or after the photo is taken off."""
+    letter = write(client, world, rule="date", opens_on="2099-01-01")
+    item = attach(client, letter)
+    assert client.get(f"/items/{item.id}/file").status_code == 200
+    assert client.get(f"/items/{item.id}").status_code == 200
+    looks = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.target_type == "attachment", AuditEvent.target_id == item.id
+        )
+    ).all()
+    assert {e.action for e in looks} >= {"item:view", "item:view-file"}
+    assert all(e.actor_id == world.social_worker.id and e.item_id is None for e in looks)
+    young = _client(app, world.young_person)
+    seen = young.get(f"/children/{world.child.id}/seen").data.decode()
+    assert TITLE not in seen and "something you deleted" not in seen
+    assert client.post(f"/attachments/{item.id}/remove").status_code == 302
+    seen = young.get(f"/children/{world.child.id}/seen").data.decode()
+    assert TITLE not in seen and "something you deleted" not in seen
+
+
+def test_the_child_keeps_a_copy_of_an_open_letters_photo_in_their_box(
+    app: Flask, client: FlaskClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today = clock.today()
+    letter = write(client, world, rule="date", opens_on=(today + timedelta(days=3)).isoformat())
+    item = attach(client, letter)
+    young = _client(app, world.young_person)
+    assert young.post(f"/attachments/{item.id}/keep").status_code == 404  # not open yet
+    move_clock(monkeypatch, today + timedelta(days=3))
+    page = young.get(f"/letters/{letter.id}?open=1").data.decode()
+    assert f"Keep “{TITLE}” in my box too" in page
+    response = young.post(f"/attachments/{item.id}/keep")
+    assert response.status_code == 302
+    kept = db.session.scalars(
+        select(MemoryItem).where(MemoryItem.status == ItemStatus.KEPT, MemoryItem.title == TITLE)
+    ).one()
+    assert response.headers["Location"].endswith(f"/items/{kept.id}")
+    assert kept.letter_id is None and kept.child_id == world.child.id
+    assert kept.storage_key != item.storage_key
+    assert {r.name for r in kept.renditions} == {r.name for r in item.renditions}
+    assert TITLE in young.get(f"/children/{world.child.id}/box").data.decode()
+    assert young.get(f"/items/{kept.id}/file").status_code == 200
+    # Asked again: the same copy, not a second one; the letter keeps its own.
+    again = young.post(f"/attachments/{item.id}/keep")
+    assert again.headers["Location"].endswith(f"/items/{kept.id}")
+    db.session.expire_all()
+    assert db.session.get(MemoryItem, item.id) is not None
+    assert young.get(f"/letters/{letter.id}?open=1").data.decode().count(TITLE) >= 1
+    # The copy is the child's own: private (the social worker does not see it).
+    assert not policy.can(world.social_worker, Action.ITEM_VIEW, kept)
+    assert not policy.can(world.social_worker, Action.ATTACHMENT_KEEP, item)

@@ -12,7 +12,7 @@ from memorybox.accounts.models import User
 from memorybox.audit.models import AuditEvent
 from memorybox.children.models import Child
 from memorybox.db import db
-from memorybox.memories.models import MemoryItem
+from memorybox.memories.models import ItemStatus, MemoryItem
 from memorybox.pagination import Order, Page, keyset
 
 log = logging.getLogger("memorybox.audit")
@@ -20,6 +20,11 @@ log = logging.getLogger("memorybox.audit")
 
 def _describe(target: Any) -> tuple[str, int | None, int | None, int | None]:
     """(target type, target id, child id, item id) for any policy target."""
+    if isinstance(target, MemoryItem) and target.status is ItemStatus.IN_LETTER:
+        # A letter's photo: recorded by its own id, but as part of a letter (like the
+        # letter's own reads), never as a thing in the box: the child's "who looked" must
+        # not tell them of a photo in a letter that has not opened (or was taken off).
+        return "attachment", target.id, target.child_id, None
     if isinstance(target, MemoryItem):
         return "item", target.id, target.child_id, target.id
     if isinstance(target, Child):

@@ -158,6 +158,68 @@ def remove_attachment(item: MemoryItem, storage: Storage) -> None:
     memories.delete_for_ever(item, storage)
 
 
+def keep_copy(item: MemoryItem, storage: Storage) -> tuple[MemoryItem, bool]:
+    """A copy of an open letter's photo or document, kept in the child's box like anything
+    else of theirs (its own stored objects: the letter keeps its own, as it got it). Kept
+    once: asked again, the copy already in the box (not in the bin) is the answer. Returns
+    (the copy, whether it was made now)."""
+    from memorybox.memories.models import ItemStatus, Rendition
+    from memorybox.storage import new_key
+
+    already = db.session.scalar(
+        select(MemoryItem).where(
+            MemoryItem.child_id == item.child_id,
+            MemoryItem.status == ItemStatus.KEPT,
+            MemoryItem.deleted_at.is_(None),
+            MemoryItem.sha256 == item.sha256,
+            MemoryItem.title == item.title,
+        )
+    )
+    if already is not None:
+        return already, False
+    made: list[str] = []
+
+    def copy(key: str, content_type: str) -> str:
+        fresh = new_key(key.rsplit(".", 1)[-1])
+        with storage.open(key) as stream:
+            storage.save(fresh, stream, content_type)
+        made.append(fresh)
+        return fresh
+
+    skip = {"id", "storage_key", "status", "letter_id", "created_at", "updated_at", "decided_at"}
+    columns = {
+        a.key: getattr(item, a.key) for a in MemoryItem.__mapper__.column_attrs if a.key not in skip
+    }
+    try:
+        kept = MemoryItem(
+            **columns,
+            status=ItemStatus.KEPT,
+            storage_key=copy(item.storage_key, item.content_type),
+            created_at=clock.now(),
+            updated_at=clock.now(),
+            decided_at=clock.now(),
+        )
+        for rendition in item.renditions:
+            kept.renditions.append(
+                Rendition(
+                    name=rendition.name,
+                    storage_key=copy(rendition.storage_key, rendition.content_type),
+                    content_type=rendition.content_type,
+                    size_bytes=rendition.size_bytes,
+                    width=rendition.width,
+                    height=rendition.height,
+                )
+            )
+        db.session.add(kept)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        for key in made:
+            storage.delete(key)
+        raise
+    return kept, True
+
+
 def delete_draft(letter: Letter, storage: Storage) -> None:
     """A draft the child was never given goes, with every saved version of it and its
     photos and documents (the child never knew it existed, so nothing of theirs is lost).

@@ -30,6 +30,7 @@ from memorybox.letters.models import (
 )
 from memorybox.memories.models import MemoryItem
 from memorybox.policy import Action
+from memorybox.storage import StorageError
 from memorybox.web import alerts
 from memorybox.web.access import actor, can, load, signed_in_actor, signed_in_only, storage
 from memorybox.web.box import AddRefused, store_upload
@@ -562,6 +563,25 @@ def attach(letter_id: int) -> ResponseReturnValue:
     if wants_json():
         return jsonify(redirect=target), 201
     return redirect(target)
+
+
+@bp.post("/attachments/<int:item_id>/keep")
+def keep_attachment(item_id: int) -> ResponseReturnValue:
+    """The child keeps a copy of an open letter's photo in their box (the letter keeps its
+    own)."""
+    item = load(MemoryItem, item_id, Action.ATTACHMENT_KEEP)
+    letter = item.letter
+    assert letter is not None  # policy allows only a letter's own
+    try:
+        kept, made = letters.keep_copy(item, storage())
+    except StorageError:
+        flash(_("We couldn't save that just now. Please try again in a minute."))
+        return redirect(url_for("letters.read", letter_id=letter.id, open=1))
+    if made:
+        flash(_("“%(title)s” is in your box now, too.", title=kept.title))
+    else:
+        flash(_("“%(title)s” is in your box already.", title=kept.title))
+    return redirect(url_for("items.show", item_id=kept.id))
 
 
 @bp.post("/attachments/<int:item_id>/remove")
