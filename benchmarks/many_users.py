@@ -127,7 +127,11 @@ class Person:
             self.session.cookie_jar.load(saved)  # type: ignore[attr-defined]
             async with self.session.get("/") as home:
                 text = await home.text()
-                if home.status == 200 and home.url.path != "/login":
+                # (a session that stopped at the second step is not signed in)
+                signed_in = home.url.path != "/login" and not home.url.path.startswith(
+                    "/second-factor"
+                )
+                if home.status == 200 and signed_in:
                     self.home = _own_box(home.url.path, text)
                     return
             self.session.cookie_jar.clear()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, update
 
 from memorybox import clock
 from memorybox.accounts.models import Authority, Role, User
@@ -220,6 +220,12 @@ class _Seeder:
         for row in self._with_ids(User, missing):
             have[row["email"]] = row["id"]
         self._insert(User, missing)
+        if role in (Role.SOCIAL_WORKER, Role.MANAGER):  # staff seeded before they had one
+            self.connection.execute(
+                update(User)
+                .where(User.email.in_(wanted), User.totp_secret.is_(None))
+                .values(totp_secret=STAFF_TOTP_SECRET, mfa_set_up_at=self.now)
+            )
         return [have[address] for address in wanted]
 
     def children(
