@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask, g
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from memorybox import create_app, memo
 from memorybox.cli import upgrade_database
@@ -41,6 +41,28 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"memorybox database: {'PostgreSQL ' + url if url else 'SQLite (temporary file)'}"
 
 
+def worker_number() -> int:
+    """Which pytest-xdist worker this is (0 without xdist), for what workers cannot share."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker.removeprefix("gw") or 0)
+
+
+def _database_of_this_worker(url: str) -> str:
+    """With xdist each worker gets its own PostgreSQL database beside the one named (made
+    here if it is not there yet): the suites empty every table between tests."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{os.environ['PYTEST_XDIST_WORKER']}"
+    engine = make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        known = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if known.first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def _reset_postgres(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as conn:
@@ -53,6 +75,7 @@ def _reset_postgres(url: str) -> None:
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("MEMORYBOX_TEST_DATABASE_URL")
     if url:
+        url = _database_of_this_worker(url)
         _reset_postgres(url)
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'memorybox.sqlite3'}"

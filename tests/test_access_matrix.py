@@ -80,7 +80,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from memorybox import clock
 from memorybox.accounts import services as accounts
@@ -2274,16 +2274,37 @@ def _snapshot_queries() -> list[tuple[str, Any]]:
 _SNAPSHOT_QUERIES: list[tuple[str, Any]] = []
 
 
+def _postgres_fingerprint() -> Any:
+    """On PostgreSQL, one statement answering for every table at once: each table's rows as
+    text, sorted, hashed. Any stored change changes its table's hash, as comparing the rows
+    would, in one round trip instead of one a table (the snapshot is taken thousands of
+    times; the round trips were nearly half the matrix's time)."""
+    hashes = ", ".join(
+        f"(SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "  # noqa: S608 - our own tables' names
+        f'FROM "{table.name}" t) AS "{table.name}"'
+        for table in Base.metadata.sorted_tables
+        if table.name != "audit_events"
+    )
+    return text(f"SELECT {hashes}")
+
+
 def _snapshot(app: Flask) -> dict[str, Any]:
     """Every stored row (but the audit log) and every stored file. Taken thousands of times:
     straight through the session's connection, and os.walk rather than Path.rglob."""
-    if not _SNAPSHOT_QUERIES:
-        _SNAPSHOT_QUERIES.extend(_snapshot_queries())
     db.session.expire_all()
     connection = db.session.connection()
-    tables = {
-        name: [tuple(row) for row in connection.execute(query)] for name, query in _SNAPSHOT_QUERIES
-    }
+    tables: dict[str, Any]
+    if connection.dialect.name == "postgresql":
+        if not _SNAPSHOT_QUERIES:
+            _SNAPSHOT_QUERIES.append(("*", _postgres_fingerprint()))
+        tables = dict(connection.execute(_SNAPSHOT_QUERIES[0][1]).mappings().one())
+    else:
+        if not _SNAPSHOT_QUERIES:
+            _SNAPSHOT_QUERIES.extend(_snapshot_queries())
+        tables = {
+            name: [tuple(row) for row in connection.execute(query)]
+            for name, query in _SNAPSHOT_QUERIES
+        }
     root = urlsplit(app.config["STORAGE_URL"]).path
     files = sorted(os.path.join(folder, f) for folder, _, names in os.walk(root) for f in names)
     return {"tables": tables, "files": files}
@@ -2529,6 +2550,20 @@ def test_access(
             if problem is not None:
                 problems.append(f"as {actor}: {problem}")
     assert not problems, f"{endpoint} {method}:\n  " + "\n  ".join(problems)
+
+
+def test_the_snapshot_sees_any_stored_change(app: Flask, world: World) -> None:
+    """The matrix's "a refused request changed nothing" rests on the snapshot: a change to
+    any stored value, a new row or a new file must show in it (on PostgreSQL it compares
+    each table's hash)."""
+    first = _snapshot(app)
+    assert _snapshot(app) == first
+    world.child.display_name = world.child.display_name + " Jr"
+    db.session.commit()
+    renamed = _snapshot(app)
+    assert renamed != first
+    factories.item(app, world.child, world.young_person)
+    assert _snapshot(app) != renamed
 
 
 def test_a_switched_off_account_is_refused_even_with_a_current_session(

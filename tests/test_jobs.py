@@ -9,8 +9,12 @@ import uuid
 import pytest
 
 from memorybox.jobs.queue import make_huey
+from tests.conftest import worker_number
 
-REDIS_URL = os.environ.get("MEMORYBOX_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Each xdist worker its own database (15, 14...): the tests empty the queue they use.
+REDIS_URL = os.environ.get(
+    "MEMORYBOX_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - worker_number()}"
+)
 
 
 def _redis_available() -> bool:
