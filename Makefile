@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app memorybox
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# Test processes per pass (pytest-xdist): each has its own database (PostgreSQL: test_gw0...).
+# The slowest tests are spread as they finish (worksteal). TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist worksteal)
 # The message catalogues, compiled (.mo, not kept in git) whenever a .po is newer.
 CATALOGUES := $(wildcard memorybox/translations/*/LC_MESSAGES/messages.po)
 COMPILED := memorybox/translations/.compiled
@@ -59,11 +63,11 @@ typecheck: $(STAMP)
 
 pytest-sqlite: $(STAMP) $(COMPILED)
 	$(BIN)/python scripts/browser_check.py
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
 
 pytest-postgres: $(STAMP) $(COMPILED)
 	@if $(BIN)/python scripts/pg_check.py "$(PG_TEST_URL)"; then \
-		MEMORYBOX_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest; \
+		MEMORYBOX_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/pytest $(PYTEST_PARALLEL); \
 	elif [ -n "$$MEMORYBOX_REQUIRE_POSTGRES" ]; then \
 		echo "PostgreSQL is required here (MEMORYBOX_REQUIRE_POSTGRES) but is not reachable at $(PG_TEST_URL)"; exit 1; \
 	else \

@@ -108,10 +108,13 @@ def test_a_voice_note_in_my_story_becomes_words_i_check(
         expect(notes.locator("audio")).to_have_count(1)
         assert_accessible(page, "the story editor with a voice note")
         on_small_phone(page, "the story editor with a voice note")
-        notes.get_by_role("button", name="Turn it into words").click()
+        # In tests the job runs inside this request: the speech model reads the clip before
+        # the page answers, which on a busy two-core machine can take longer than a click's
+        # usual 10 seconds.
+        notes.get_by_role("button", name="Turn it into words").click(timeout=90_000)
         expect(
             page.get_by_role("heading", name="Check the words from your voice note")
-        ).to_be_visible()
+        ).to_be_visible(timeout=30_000)
         words = page.get_by_label("The words we heard")
         expect(words).to_have_value(re.compile("football", re.IGNORECASE))
         assert_accessible(page, "checking the words from a voice note")
