@@ -357,3 +357,18 @@ def test_the_child_keeps_a_copy_of_an_open_letters_photo_in_their_box(
     # The copy is the child's own: private (the social worker does not see it).
     assert not policy.can(world.social_worker, Action.ITEM_VIEW, kept)
     assert not policy.can(world.social_worker, Action.ATTACHMENT_KEEP, item)
+
+
+def test_the_upload_forms_answer_the_progress_script_with_a_message_not_a_500(
+    app: Flask, client: FlaskClient, world: World
+) -> None:
+    """The script sends the form as JSON; a missing title (or file) is a friendly 400 on the
+    box's own add page as on a letter's (their errors are translated words, made lazily)."""
+    login_as(client, world.young_person)
+    response = client.post(
+        f"/children/{world.child.id}/add",
+        data={"file": (io.BytesIO(factories.jpeg_bytes()), "a.jpg")},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 400 and response.json
+    assert "Please give it a title." in response.json["error"]

@@ -153,7 +153,7 @@ def add(child_id: int) -> ResponseReturnValue:
         return render_template("box/add.html", form=form, child=child)
     if not form.validate():
         if wants_json():
-            errors = [e for field in form for e in field.errors]
+            errors = [str(e) for field in form for e in field.errors]
             return jsonify(error=" ".join(errors)), 400
         return render_template("box/add.html", form=form, child=child), 400
     try:
