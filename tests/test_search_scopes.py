@@ -87,6 +87,8 @@ def _by_rules(person: User, child: Child, word: str) -> tuple[set[int], set[int]
         for i in items
         if word in f"{i.title} {i.caption}".lower()
         and policy.can(person, Action.ITEM_VIEW, i)
+        # a letter's photos are seen only on the letter: no search finds them
+        and i.status is not ItemStatus.IN_LETTER
         and (not own or (i.status is ItemStatus.KEPT and not i.in_bin))
     }
     sections = db.session.scalars(
